@@ -1,0 +1,97 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every target of ours builds in Swift 6 mode with strict concurrency and warnings as errors.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "ioc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ioc", targets: ["ioc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Pure domain: readings, units, payload decoding and validation. No I/O.
+        .target(name: "IOCCore", swiftSettings: strict),
+
+        // Debian's libmosquitto, seen only by IOCIngest.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+
+        // PostgreSQL: migrations, registry, the reading writer, partitions, dead letters.
+        .target(
+            name: "IOCStorage",
+            dependencies: [
+                "IOCCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: strict
+        ),
+
+        // MQTT in (libmosquitto), decoding, and the pipeline that feeds the writer.
+        .target(
+            name: "IOCIngest",
+            dependencies: [
+                "IOCCore", "IOCStorage", "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // HTTP: health, readiness, Prometheus metrics.
+        .target(
+            name: "IOCAPI",
+            dependencies: [
+                "IOCCore", "IOCStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The `ioc` command: serve, migrate, import, simulate, bench.
+        .executableTarget(
+            name: "ioc",
+            dependencies: [
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "IOCCoreTests", dependencies: ["IOCCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IOCIntegrationTests",
+            dependencies: [
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

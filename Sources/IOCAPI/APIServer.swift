@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// What `/readyz` asks: each named dependency answers whether it is usable now.
+public struct ReadinessChecks: Sendable {
+    public var checks: [(name: String, check: @Sendable () async -> Bool)]
+
+    public init(_ checks: [(name: String, check: @Sendable () async -> Bool)]) {
+        self.checks = checks
+    }
+}
+
+/// The HTTP side of IOC: health, readiness and Prometheus metrics (the full API is built on this).
+public enum APIServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz") { _, _ in
+            var results: [(String, Bool)] = []
+            for (name, check) in readiness.checks {
+                results.append((name, await check()))
+            }
+            let ready = results.allSatisfy(\.1)
+            let body = "{" + results.map { "\"\($0.0)\":\($0.1 ? "true" : "false")" }.joined(separator: ",") + ",\"ready\":\(ready)}\n"
+            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            metrics.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        return router
+    }
+
+    public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(readiness: readiness, metrics: metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
+            logger: logger
+        )
+    }
+}

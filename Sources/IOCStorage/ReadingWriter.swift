@@ -1,0 +1,300 @@
+import AsyncAlgorithms
+import IOCCore
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+
+/// How the writer batches and retries.
+public struct WriterConfiguration: Sendable {
+    /// Parallel lanes, each with one batch in flight; a sensor always uses the same lane, so
+    /// lanes never touch the same rollup rows and cannot deadlock each other.
+    public var lanes: Int
+    /// Readings per batch before it is sent.
+    public var batchSize: Int
+    /// The longest a reading waits in a partly filled batch.
+    public var maxDelay: Duration
+    public var retryInitialDelay: Duration
+    public var retryMaxDelay: Duration
+
+    public init(lanes: Int = 4, batchSize: Int = 4000, maxDelay: Duration = .milliseconds(40),
+                retryInitialDelay: Duration = .milliseconds(100), retryMaxDelay: Duration = .seconds(5)) {
+        self.lanes = max(1, lanes)
+        self.batchSize = max(1, batchSize)
+        self.maxDelay = maxDelay
+        self.retryInitialDelay = retryInitialDelay
+        self.retryMaxDelay = retryMaxDelay
+    }
+}
+
+/// A message or record that could not be used, as stored in `dead_letters`.
+public struct DeadLetter: Sendable {
+    public var receivedAt: Timestamp
+    public var topic: String
+    public var gateway: String?
+    public var kind: String
+    public var reason: String
+    public var excerpt: String?
+
+    public init(receivedAt: Timestamp, topic: String, gateway: String?, kind: String, reason: String, excerpt: String?) {
+        self.receivedAt = receivedAt
+        self.topic = topic
+        self.gateway = gateway
+        self.kind = kind
+        self.reason = reason
+        self.excerpt = excerpt
+    }
+}
+
+/// Low-volume writes that travel beside the readings.
+public enum SideRecord: Sendable {
+    case deadLetter(DeadLetter)
+    case gatewayStatus(code: String, status: GatewayStatus, at: Timestamp)
+    case gatewaySeen(code: String, at: Timestamp)
+}
+
+/// What one committed batch did, handed to whoever evaluates what was stored (rules, live feed).
+public struct CommittedBatch: Sendable {
+    public var readings: [Reading]
+    public var inserted: Int
+}
+
+/// Stores readings in PostgreSQL: one statement per batch inserts the rows, updates the 1-minute
+/// and 1-hour rollups from the rows actually inserted (so a redelivered reading changes nothing),
+/// and moves `latest_values` forward. Retries with back-off and never drops a batch; while it
+/// retries, `submit` waits, which backs the pressure up to ingest and the broker.
+public final class ReadingWriter: Service, Sendable {
+    public let configuration: WriterConfiguration
+    private let client: PostgresClient
+    private let logger: Logger
+    private let lanes: [AsyncChannel<[Reading]>]
+    private let side = AsyncChannel<[SideRecord]>()
+    private let onCommit: @Sendable (CommittedBatch) async -> Void
+
+    private let storedCounter = Counter(label: "ioc_writer_readings_stored_total")
+    private let duplicateCounter = Counter(label: "ioc_writer_readings_duplicate_total")
+    private let batchCounter = Counter(label: "ioc_writer_batches_total")
+    private let retryCounter = Counter(label: "ioc_writer_retries_total")
+    private let batchTimer = Timer(label: "ioc_writer_batch_duration_seconds")
+    private let ageTimer = Timer(label: "ioc_reading_age_at_commit_seconds")
+    private let deadLetterCounter = Counter(label: "ioc_writer_dead_letters_stored_total")
+
+    public init(client: PostgresClient, configuration: WriterConfiguration = .init(), logger: Logger,
+                onCommit: @escaping @Sendable (CommittedBatch) async -> Void = { _ in }) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+        self.lanes = (0..<configuration.lanes).map { _ in AsyncChannel<[Reading]>() }
+        self.onCommit = onCommit
+    }
+
+    /// Hands a batch to its lane; waits while that lane is busy.
+    public func submit(_ batch: [Reading], lane: Int) async {
+        guard !batch.isEmpty else { return }
+        await lanes[lane].send(batch)
+    }
+
+    public func submit(side records: [SideRecord]) async {
+        guard !records.isEmpty else { return }
+        await side.send(records)
+    }
+
+    /// No more input: the lanes finish what they hold and `run()` returns.
+    public func finish() {
+        for lane in lanes { lane.finish() }
+        side.finish()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for lane in lanes {
+                    group.addTask {
+                        for await batch in lane { await self.writeWithRetry(batch) }
+                    }
+                }
+                group.addTask {
+                    for await records in self.side { await self.writeSideWithRetry(records) }
+                }
+            }
+        } onGracefulShutdown: {
+            // Producers stop before the writer (service order), so everything they sent is in.
+            self.finish()
+        }
+        logger.info("reading writer stopped")
+    }
+
+    // MARK: Readings
+
+    func writeWithRetry(_ batch: [Reading]) async {
+        var delay = configuration.retryInitialDelay
+        var attempt = 0
+        let started = ContinuousClock.now
+        while true {
+            attempt += 1
+            do {
+                let inserted = try await insert(batch)
+                let elapsed = ContinuousClock.now - started
+                batchTimer.recordNanoseconds(elapsed.nanoseconds)
+                batchCounter.increment()
+                storedCounter.increment(by: inserted)
+                duplicateCounter.increment(by: batch.count - inserted)
+                let now = Timestamp.now
+                for reading in batch {
+                    ageTimer.recordMicroseconds(max(0, now.microseconds - reading.time.microseconds))
+                }
+                if attempt > 1 { logger.notice("batch stored after retrying", metadata: ["attempts": "\(attempt)", "readings": "\(batch.count)"]) }
+                await onCommit(CommittedBatch(readings: batch, inserted: inserted))
+                return
+            } catch let error as PSQLError where error.sqlState == "23514" && attempt < 5 {
+                // No partition for some row: create the days this batch covers, then retry at once.
+                await ensurePartitions(for: batch)
+            } catch {
+                if Task.isCancelled {
+                    logger.error("writer cancelled with a batch unstored", metadata: ["readings": "\(batch.count)", "error": "\(error.databaseSummary)"])
+                    return
+                }
+                retryCounter.increment()
+                if attempt == 1 || attempt % 10 == 0 {
+                    logger.warning("storing a batch failed; retrying", metadata: [
+                        "attempt": "\(attempt)", "readings": "\(batch.count)", "error": "\(error.databaseSummary)", "retry_in": "\(delay)",
+                    ])
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.retryMaxDelay)
+            }
+        }
+    }
+
+    /// The retrying write path, for tests.
+    public func writeWithRetryForTesting(_ batch: [Reading]) async { await writeWithRetry(batch) }
+
+    public static let insertSQL = """
+        WITH input AS (
+            SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[]) AS t(sensor_id, ts, value)
+        ), inserted AS (
+            INSERT INTO readings (sensor_id, ts, value) SELECT sensor_id, ts, value FROM input
+            ON CONFLICT DO NOTHING
+            RETURNING sensor_id, ts, value
+        ), minute AS (
+            INSERT INTO readings_1m AS r (sensor_id, bucket, min, max, sum, count)
+            SELECT sensor_id, date_trunc('minute', ts, 'UTC'), min(value), max(value), sum(value), count(*)
+            FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (sensor_id, bucket) DO UPDATE SET
+                min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+                sum = r.sum + excluded.sum, count = r.count + excluded.count
+        ), hour AS (
+            INSERT INTO readings_1h AS r (sensor_id, bucket, min, max, sum, count)
+            SELECT sensor_id, date_trunc('hour', ts, 'UTC'), min(value), max(value), sum(value), count(*)
+            FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (sensor_id, bucket) DO UPDATE SET
+                min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
+                sum = r.sum + excluded.sum, count = r.count + excluded.count
+        ), latest AS (
+            INSERT INTO latest_values AS l (sensor_id, ts, value)
+            SELECT DISTINCT ON (sensor_id) sensor_id, ts, value FROM inserted ORDER BY sensor_id, ts DESC
+            ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
+            WHERE l.ts < excluded.ts
+        )
+        SELECT count(*) FROM inserted
+        """
+
+    /// Inserts one batch in one statement; returns how many rows were new.
+    public func insert(_ batch: [Reading]) async throws -> Int {
+        var ids = [Int32](), times = [Timestamp](), values = [Double]()
+        ids.reserveCapacity(batch.count); times.reserveCapacity(batch.count); values.reserveCapacity(batch.count)
+        for r in batch {
+            ids.append(r.sensorID); times.append(r.time); values.append(r.value)
+        }
+        var binds = PostgresBindings(capacity: 3)
+        binds.append(ids); binds.append(times); binds.append(values)
+        let rows = try await client.query(PostgresQuery(unsafeSQL: Self.insertSQL, binds: binds), logger: logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    func ensurePartitions(for batch: [Reading]) async {
+        guard let first = batch.min(by: { $0.time < $1.time })?.time, let last = batch.max(by: { $0.time < $1.time })?.time else { return }
+        do {
+            try await PartitionMaintenance.ensure(client: client, from: first, to: last, logger: logger)
+        } catch {
+            logger.warning("creating partitions failed", metadata: ["error": "\(error.databaseSummary)"])
+        }
+    }
+
+    // MARK: Dead letters and gateway state
+
+    func writeSideWithRetry(_ records: [SideRecord]) async {
+        var delay = configuration.retryInitialDelay
+        while true {
+            do {
+                try await writeSide(records)
+                return
+            } catch {
+                if Task.isCancelled { return }
+                retryCounter.increment()
+                logger.warning("storing dead letters / gateway state failed; retrying", metadata: ["error": "\(error.databaseSummary)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.retryMaxDelay)
+            }
+        }
+    }
+
+    func writeSide(_ records: [SideRecord]) async throws {
+        var at = [Timestamp](), topics = [String](), gateways = [String?](), kinds = [String](), reasons = [String](), excerpts = [String?]()
+        var seen: [String: Timestamp] = [:]
+        var statuses: [(String, GatewayStatus, Timestamp)] = []
+        for record in records {
+            switch record {
+            case .deadLetter(let d):
+                at.append(d.receivedAt); topics.append(d.topic); gateways.append(d.gateway)
+                kinds.append(d.kind); reasons.append(d.reason); excerpts.append(d.excerpt)
+            case .gatewayStatus(let code, let status, let time):
+                statuses.append((code, status, time))
+            case .gatewaySeen(let code, let time):
+                seen[code] = max(seen[code] ?? time, time)
+            }
+        }
+        if !at.isEmpty {
+            var binds = PostgresBindings(capacity: 6)
+            binds.append(at); binds.append(topics); binds.append(gateways.map { $0 ?? "" }); binds.append(kinds); binds.append(reasons); binds.append(excerpts.map { $0 ?? "" })
+            try await client.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO dead_letters (received_at, topic, gateway, kind, reason, excerpt)
+                SELECT a, t, nullif(g, ''), k, r, nullif(e, '')
+                FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(a, t, g, k, r, e)
+                """, binds: binds), logger: logger)
+            deadLetterCounter.increment(by: at.count)
+        }
+        for (code, status, time) in statuses {
+            try await client.query("""
+                UPDATE gateways SET status_changed_at = CASE WHEN status <> \(status.rawValue) THEN \(time) ELSE status_changed_at END,
+                    status = \(status.rawValue), last_seen_at = greatest(last_seen_at, \(time))
+                WHERE code = \(code)
+                """, logger: logger)
+        }
+        if !seen.isEmpty {
+            let codes = Array(seen.keys)
+            let times = codes.map { seen[$0]! }
+            try await client.query("""
+                UPDATE gateways g SET last_seen_at = greatest(g.last_seen_at, u.t)
+                FROM unnest(\(codes)::text[], \(times)::timestamptz[]) AS u(c, t) WHERE g.code = u.c
+                """, logger: logger)
+        }
+    }
+}
+
+extension Timestamp {
+    /// The current wall-clock time.
+    public static var now: Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(microseconds: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

@@ -1,0 +1,50 @@
+import IOCCore
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Reads the registry (gateways, stations, sensors) into the snapshot that ingest validates against.
+public struct RegistryStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func load() async throws -> RegistrySnapshot {
+        var snapshot = RegistrySnapshot()
+        let gateways = try await client.query("SELECT code FROM gateways WHERE enabled", logger: logger)
+        for try await code in gateways.decode(String.self) {
+            snapshot.gateways.insert(code)
+        }
+        let rows = try await client.query("""
+            SELECT s.code, g.code, se.id, se.metric, se.unit, se.valid_min, se.valid_max
+            FROM stations s
+            LEFT JOIN gateways g ON g.id = s.gateway_id
+            LEFT JOIN sensors se ON se.station_id = s.id
+            """, logger: logger)
+        for try await (station, gateway, id, metric, unit, min, max) in rows.decode((String, String?, Int32?, String?, String?, Double?, Double?).self) {
+            var info = snapshot.stations[station] ?? StationInfo(code: station, gatewayCode: gateway, sensors: [:])
+            if let id, let metric, let unit {
+                info.sensors[metric] = SensorInfo(id: id, metric: metric, unit: unit, validMin: min, validMax: max)
+            }
+            snapshot.stations[station] = info
+        }
+        return snapshot
+    }
+}
+
+/// The current registry snapshot, shared by ingest (reads per message) and the refresher (swaps it).
+public final class RegistryCache: Sendable {
+    private let state: Mutex<RegistrySnapshot>
+
+    public init(_ snapshot: RegistrySnapshot = RegistrySnapshot()) {
+        state = Mutex(snapshot)
+    }
+
+    public var snapshot: RegistrySnapshot { state.withLock { $0 } }
+
+    public func replace(with snapshot: RegistrySnapshot) { state.withLock { $0 = snapshot } }
+}

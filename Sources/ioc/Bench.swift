@@ -1,0 +1,268 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import IOCCore
+import IOCIngest
+import IOCStorage
+import Logging
+import PostgresNIO
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks. Run them through scripts/bench.sh, which starts the broker, the database and IOC.",
+        subcommands: [BenchIngest.self]
+    )
+}
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Publish N readings through Mosquitto to a running IOC; report stored/s, publish-to-commit latency, IOC peak RSS, and PostgreSQL alone inserting the same rows.",
+        discussion: """
+        Needs a running `ioc serve` (its /metrics URL and pid) and the broker password of the bench gateway.
+        Stored/s runs from the first publish to the moment IOC's stored counter covers every reading.
+        Latency is the age of each reading at commit (reading time = publish time), read off IOC's
+        histogram ioc_reading_age_at_commit_seconds (interpolated within buckets, as Prometheus does).
+        The baselines insert the same rows (same sensors, batch size and lanes, times moved 2 days back)
+        straight into PostgreSQL: once with IOC's full statement (rows, rollups, latest values) and once
+        as a plain INSERT … unnest … ON CONFLICT DO NOTHING.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument { case senml, raw }
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(name: .customLong("mqtt-url")) var mqttURL = "mqtt://127.0.0.1:1883"
+    @Option(help: "Bench gateway code; needs a broker account.") var gateway = "GW-BENCH"
+    @Option(help: "Broker password of the bench gateway.") var password: String
+    @Option(help: "Readings to publish.") var readings = 1_000_000
+    @Option(help: "senml (packs) or raw (one reading per message).") var format: Format = .senml
+    @Option(help: "Readings per SenML pack.") var pack = 100
+    @Option(help: "Target readings/s; 0 publishes as fast as the broker takes them.") var rate: Double = 0
+    @Option(help: "Bench stations (10 sensors each).") var stations = 2000
+    @Option(name: .customLong("metrics-url"), help: "IOC's /metrics URL.") var metricsURL = "http://127.0.0.1:8080/metrics"
+    @Option(name: .customLong("ioc-pid"), help: "IOC's process id, for peak RSS.") var iocPid: Int32?
+    @Option(help: "Seconds to wait for IOC to load the bench registry.") var registryWait: Double = 3
+    @Option(help: "Writer lanes and batch size for the baseline (match IOC's).") var lanes = 4
+    @Option(name: .customLong("batch-size")) var batchSize = 4000
+    @Flag(help: "Skip the PostgreSQL-alone baselines.") var noBaseline = false
+    @Option(help: "Publisher connections (each a persistent session).") var connections = 2
+
+    func run() async throws {
+        _ = bootstrapLogging
+        let logger = { var l = Logger(label: "ioc.bench"); l.logLevel = .warning; return l }()
+        let endpointBase = try MQTTEndpoint(url: mqttURL)
+        let stationCount = stations, gateway = self.gateway
+        let bench = self
+
+        try await withDatabase(database, logger: logger) { client in
+            // The bench registry: one unit, one gateway, N stations × 10 sensors.
+            var registry = RegistryFile()
+            registry.units = [.init(code: "BENCH", name: "Benchmark", level: "province", parent: nil)]
+            registry.gateways = [.init(code: gateway, name: "Benchmark gateway", unit: "BENCH")]
+            registry.stations = (0..<stationCount).map { i in
+                .init(code: String(format: "BENCH-%05d", i), name: "Bench \(i)", unit: "BENCH", domain: "bench", gateway: gateway,
+                      lat: 13, lon: 109, attributes: nil, sensors: (0..<10).map { .init(metric: "m\($0)", unit: "1", min: nil, max: nil) })
+            }
+            _ = try await RegistryImporter(client: client, logger: logger).importRegistry(registry)
+            let ids = try await sensorIDs(client, logger: logger)
+            try await Task.sleep(for: .seconds(bench.registryWait))
+
+            let before = try await Prometheus.scrape(bench.metricsURL)
+            let publishers = try (0..<bench.connections).map { c in
+                try GatewayPublisher(gateway: gateway, endpoint: MQTTEndpoint(host: endpointBase.host, port: endpointBase.port, username: gateway, password: bench.password),
+                                     clientID: "ioc-bench-\(c)", maxOutstanding: 2000)
+            }
+            for p in publishers { try p.start() }
+            for p in publishers { try await p.waitUntilConnected() }
+
+            print("bench: publishing \(bench.readings) readings as \(bench.format == .senml ? "SenML packs of \(bench.pack)" : "raw messages (1 reading each)") \(bench.rate > 0 ? "at \(Int(bench.rate))/s" : "as fast as possible")")
+            let started = ContinuousClock.now
+            let published = try await bench.publish(publishers, stations: stationCount)
+            let publishDone = ContinuousClock.now
+            let target = (before["ioc_writer_readings_stored_total"] ?? 0) + Double(published)
+            var after = before
+            var lastPrint = ContinuousClock.now
+            let deadline = ContinuousClock.now + .seconds(600)
+            while (after["ioc_writer_readings_stored_total"] ?? 0) < target {
+                guard ContinuousClock.now < deadline else { throw ValidationError("IOC stored \(Int((after["ioc_writer_readings_stored_total"] ?? 0) - (before["ioc_writer_readings_stored_total"] ?? 0))) of \(published) readings within 600 s") }
+                try await Task.sleep(for: .milliseconds(20))
+                after = try await Prometheus.scrape(bench.metricsURL)
+                if ContinuousClock.now - lastPrint > .seconds(5) {
+                    print("bench: stored \(Int((after["ioc_writer_readings_stored_total"] ?? 0) - (before["ioc_writer_readings_stored_total"] ?? 0))) of \(published)")
+                    lastPrint = ContinuousClock.now
+                }
+            }
+            let stored = ContinuousClock.now
+            for p in publishers { await p.stop() }
+            let seconds = (stored - started).seconds
+            let rate = Double(published) / seconds
+            let quantiles = Prometheus.quantiles(before: before, after: after, metric: "ioc_reading_age_at_commit_seconds", [0.5, 0.99])
+            let rss = bench.iocPid.flatMap(peakRSS)
+            print(String(format: "bench: IOC stored %d readings in %.2f s (publishing took %.2f s): %.0f readings/s, %.0f messages/s", published, seconds, (publishDone - started).seconds, rate, Double(bench.messagesFor(published)) / seconds))
+            print(String(format: "bench: publish-to-commit latency p50 %.0f ms, p99 %.0f ms", quantiles[0] * 1000, quantiles[1] * 1000))
+            if let rss { print("bench: IOC peak RSS \(rss / 1024) MiB") }
+
+            if !bench.noBaseline {
+                let full = try await bench.baseline(client, ids: ids, count: published, statement: ReadingWriter.insertSQL, shiftDays: 2, logger: logger)
+                let plain = try await bench.baseline(client, ids: ids, count: published, statement: """
+                    INSERT INTO readings (sensor_id, ts, value)
+                    SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[]) ON CONFLICT DO NOTHING
+                    """, shiftDays: 3, logger: logger)
+                print(String(format: "bench: baseline, PostgreSQL alone with IOC's statement (rows + rollups + latest): %.0f rows/s; IOC/baseline = %.2f", full, rate / full))
+                print(String(format: "bench: baseline, PostgreSQL alone, plain INSERT … unnest: %.0f rows/s; IOC/baseline = %.2f", plain, rate / plain))
+            }
+        }
+    }
+
+    func messagesFor(_ readings: Int) -> Int { format == .raw ? readings : (readings + pack - 1) / pack }
+
+    /// Publishes round-robin over stations; each station's times advance so no reading repeats.
+    func publish(_ publishers: [GatewayPublisher], stations: Int) async throws -> Int {
+        var sent = 0
+        var nextTime = [Int64](repeating: 0, count: stations)
+        var station = 0
+        let started = ContinuousClock.now
+        var message = 0
+        while sent < readings {
+            if rate > 0 {
+                let due = started + .seconds(Double(sent) / rate)
+                if due > ContinuousClock.now { try await Task.sleep(until: due) }
+            }
+            let code = String(format: "BENCH-%05d", station)
+            let publisher = publishers[message % publishers.count]
+            message += 1
+            let nowMs = Timestamp.now.microseconds / 1000
+            switch format {
+            case .raw:
+                let metric = (sent / stations) % 10
+                try await publisher.publish(topic: "ioc/v1/\(gateway)/raw/\(code)/m\(metric)", payload: Data(String(Double(sent % 1000) / 10).utf8))
+                sent += 1
+            case .senml:
+                let n = min(pack, readings - sent)
+                // n readings over 10 sensors: n/10 times per sensor, 10 ms apart, after the last ones.
+                let base = max(nowMs, nextTime[station])
+                var records: [(metric: String, time: Timestamp, value: Double, unit: String?)] = []
+                records.reserveCapacity(n)
+                for i in 0..<n {
+                    let time = Timestamp(milliseconds: base + Int64(i / 10) * 10)
+                    records.append((metric: "m\(i % 10)", time: time, value: Double((sent + i) % 1000) / 10, unit: nil))
+                }
+                nextTime[station] = base + Int64((n + 9) / 10) * 10
+                try await publisher.publish(topic: "ioc/v1/\(gateway)/senml", payload: SenMLEncoder.encode(station: code, records: records))
+                sent += n
+            }
+            station = (station + 1) % stations
+        }
+        for p in publishers { try await p.drain() }
+        return sent
+    }
+
+    /// Inserts `count` rows over the bench sensors with `lanes` concurrent batches; returns rows/s.
+    func baseline(_ client: PostgresClient, ids: [Int32], count: Int, statement: String, shiftDays: Int, logger: Logger) async throws -> Double {
+        let start = Timestamp.now.adding(seconds: -Double(shiftDays) * 86_400)
+        var batches: [[Reading]] = Array(repeating: [], count: lanes)
+        var all: [[Reading]] = []
+        for i in 0..<count {
+            let sensor = ids[i % ids.count]
+            let reading = Reading(sensorID: sensor, time: Timestamp(microseconds: start.microseconds + Int64(i / ids.count) * 10_000), value: Double(i % 1000) / 10)
+            let lane = Int(UInt32(bitPattern: sensor) % UInt32(lanes))
+            batches[lane].append(reading)
+            if batches[lane].count == batchSize { all.append(batches[lane]); batches[lane] = [] }
+        }
+        all.append(contentsOf: batches.filter { !$0.isEmpty })
+        try await PartitionMaintenance.ensure(client: client, from: start.adding(seconds: -86_400), to: start.adding(seconds: 86_400), logger: logger)
+        let queue = all
+        let began = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<lanes {
+                group.addTask {
+                    for (index, batch) in queue.enumerated() where index % lanes == lane {
+                        var binds = PostgresBindings(capacity: 3)
+                        binds.append(batch.map(\.sensorID)); binds.append(batch.map(\.time)); binds.append(batch.map(\.value))
+                        let rows = try await client.query(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
+                        for try await _ in rows {}
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(count) / (ContinuousClock.now - began).seconds
+    }
+
+    func sensorIDs(_ client: PostgresClient, logger: Logger) async throws -> [Int32] {
+        var ids: [Int32] = []
+        let rows = try await client.query("""
+            SELECT se.id FROM sensors se JOIN stations s ON s.id = se.station_id JOIN gateways g ON g.id = s.gateway_id
+            WHERE g.code = \(gateway) ORDER BY se.id
+            """, logger: logger)
+        for try await id in rows.decode(Int32.self) { ids.append(id) }
+        return ids
+    }
+}
+
+/// Peak resident set size (VmHWM) of a process, in KiB.
+func peakRSS(_ pid: Int32) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+    return nil
+}
+
+/// Reads IOC's Prometheus text: counters summed over labels, histogram buckets by `le`.
+enum Prometheus {
+    static func scrape(_ url: String) async throws -> [String: Double] {
+        guard let u = URL(string: url) else { throw ValidationError("bad metrics URL \(url)") }
+        let (data, _) = try await URLSession.shared.data(from: u)
+        let text = String(decoding: data, as: UTF8.self)
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            var name = String(line[..<space])
+            if let brace = name.firstIndex(of: "{") {
+                let labels = name[brace...]
+                let base = String(name[..<brace])
+                if base.hasSuffix("_bucket"), let le = labels.range(of: "le=\"") {
+                    let rest = labels[le.upperBound...]
+                    name = base + "|" + String(rest[..<rest.firstIndex(of: "\"")!])
+                } else {
+                    name = base
+                }
+            }
+            values[name, default: 0] += value
+        }
+        return values
+    }
+
+    /// Quantiles of the observations between two scrapes, linear within a bucket.
+    static func quantiles(before: [String: Double], after: [String: Double], metric: String, _ qs: [Double]) -> [Double] {
+        let prefix = metric + "_bucket|"
+        var buckets: [(Double, Double)] = []
+        for (key, value) in after where key.hasPrefix(prefix) {
+            let le = key.dropFirst(prefix.count)
+            let bound = le == "+Inf" ? Double.infinity : Double(le) ?? .infinity
+            buckets.append((bound, value - (before[key] ?? 0)))
+        }
+        buckets.sort { $0.0 < $1.0 }
+        guard let total = buckets.last?.1, total > 0 else { return qs.map { _ in .nan } }
+        return qs.map { q in
+            let rank = q * total
+            var lower = 0.0, lowerCount = 0.0
+            for (bound, count) in buckets {
+                if count >= rank {
+                    if bound.isInfinite { return lower }
+                    return lower + (bound - lower) * (rank - lowerCount) / max(count - lowerCount, 1e-9)
+                }
+                lower = bound; lowerCount = count
+            }
+            return lower
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

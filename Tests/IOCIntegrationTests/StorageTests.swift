@@ -1,0 +1,114 @@
+import Foundation
+import IOCCore
+import IOCStorage
+import PostgresNIO
+import Testing
+
+@Suite("Storage against a real PostgreSQL", .serialized)
+struct StorageTests {
+    let env: TestEnvironment
+
+    init() throws { env = try TestEnvironment.load() }
+
+    @Test("migrations apply once and again without change")
+    func migrationsIdempotent() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let again = try await Migrator(client: client, logger: env.logger).migrate(try Migrator.bundled())
+            #expect(again.isEmpty)
+            let tables = try await count(client, "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('admin_units','gateways','stations','sensors','readings','readings_1m','readings_1h','latest_values','dead_letters')")
+            #expect(tables == 9)
+        }
+    }
+
+    @Test("importing a registry twice leaves the same rows; the sample registry's JSON and CSV agree")
+    func importIdempotent() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let importer = RegistryImporter(client: client, logger: env.logger)
+            let sample = try RegistryFile.load(path: repoPath("deploy/sample/registry.json"))
+            _ = try await importer.importRegistry(sample)
+            let counts = try await registryCounts(client)
+            _ = try await importer.importRegistry(sample)
+            #expect(try await registryCounts(client) == counts)
+            for file in ["units", "gateways", "stations", "sensors"] {
+                _ = try await importer.importRegistry(try RegistryFile.load(path: repoPath("deploy/sample/csv/\(file).csv")))
+            }
+            #expect(try await registryCounts(client) == counts)
+            #expect(counts[2] >= 20, "the sample registry should have a believable number of stations")
+        }
+    }
+
+    @Test("a registry with a missing parent unit is refused with the reason")
+    func importMissingParent() async throws {
+        try await env.withFreshDatabase { client, _ in
+            var bad = RegistryFile()
+            bad.units = [.init(code: "X", name: "X", level: "district", parent: "NOPE")]
+            await #expect(throws: StorageError.self) {
+                _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(bad)
+            }
+            #expect(try await count(client, "SELECT count(*) FROM admin_units") == 0, "a failed import changes nothing")
+        }
+    }
+
+    @Test("the writer stores a reading once, keeps rollups exact with duplicates and late readings, and moves latest forward only")
+    func writerRollups() async throws {
+        try await env.withFreshDatabase { client, _ in
+            _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(testRegistry)
+            let id = try await sensorID(client, station: "T-RIVER-1", metric: "water_level")
+            let writer = ReadingWriter(client: client, configuration: .init(lanes: 2, batchSize: 10), logger: env.logger)
+            let t0 = Timestamp(seconds: floor(Timestamp.now.seconds / 3600) * 3600 - 3600) // the start of the previous hour
+            let batch = [
+                Reading(sensorID: id, time: t0.adding(seconds: 10), value: 1.0),
+                Reading(sensorID: id, time: t0.adding(seconds: 20), value: 3.0),
+                Reading(sensorID: id, time: t0.adding(seconds: 70), value: 2.0),
+            ]
+            #expect(try await writer.insert(batch) == 3)
+            #expect(try await writer.insert(batch) == 0, "a redelivered batch is a no-op")
+            // A late reading into the first minute, plus a duplicate of an existing one.
+            #expect(try await writer.insert([Reading(sensorID: id, time: t0.adding(seconds: 5), value: 5.0), batch[0]]) == 1)
+            let minute = try await client.query("SELECT min, max, sum, count FROM readings_1m WHERE sensor_id = \(id) AND bucket = \(t0)")
+            var found = false
+            for try await (min, max, sum, n) in minute.decode((Double, Double, Double, Int64).self) {
+                #expect(min == 1.0 && max == 5.0 && sum == 9.0 && n == 3)
+                found = true
+            }
+            #expect(found)
+            let hour = try await client.query("SELECT sum, count FROM readings_1h WHERE sensor_id = \(id) AND bucket = \(t0)")
+            for try await (sum, n) in hour.decode((Double, Int64).self) { #expect(sum == 11.0 && n == 4) }
+            let latest = try await client.query("SELECT ts, value FROM latest_values WHERE sensor_id = \(id)")
+            for try await (ts, value) in latest.decode((Timestamp, Double).self) {
+                #expect(ts == t0.adding(seconds: 70) && value == 2.0, "the late reading must not move latest back")
+            }
+        }
+    }
+
+    @Test("a reading 100 days old gets its partition created on demand; timestamps survive to the microsecond")
+    func partitionsOnDemand() async throws {
+        try await env.withFreshDatabase { client, _ in
+            _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(testRegistry)
+            let id = try await sensorID(client, station: "T-RIVER-2", metric: "water_level")
+            let writer = ReadingWriter(client: client, configuration: .init(lanes: 1, batchSize: 10), logger: env.logger)
+            let old = Timestamp(microseconds: Timestamp.now.microseconds - 100 * 86_400_000_000 + 123_457)
+            await writer.writeWithRetryForTesting([Reading(sensorID: id, time: old, value: 4.25)])
+            let rows = try await client.query("SELECT ts FROM readings WHERE sensor_id = \(id)")
+            var times: [Timestamp] = []
+            for try await ts in rows.decode(Timestamp.self) { times.append(ts) }
+            #expect(times == [old])
+            let dropped = try await client.query("SELECT drop_readings_partitions_before((now() AT TIME ZONE 'UTC')::date - 30)")
+            for try await n in dropped.decode(Int32.self) { #expect(n >= 1) }
+            #expect(try await count(client, "SELECT count(*) FROM readings") == 0, "retention drops the whole old partition")
+        }
+    }
+}
+
+func registryCounts(_ client: PostgresClient) async throws -> [Int] {
+    var result: [Int] = []
+    for table in ["admin_units", "gateways", "stations", "sensors"] {
+        result.append(try await count(client, "SELECT count(*) FROM \(table)"))
+    }
+    return result
+}
+
+func repoPath(_ relative: String) -> String {
+    let root = ProcessInfo.processInfo.environment["IOC_REPO"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    return root + "/" + relative
+}
