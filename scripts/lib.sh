@@ -32,6 +32,8 @@
 #   ioc_mqtt_url DIR                      print the URL of the ioc account
 #   ioc_stop_pid_file FILE [SECS] [MATCH] SIGTERM the pid in FILE, SIGKILL after SECS (default 30)
 #
+# From outside bash (e.g. a Swift test): scripts/svc.sh pg-stop DIR, scripts/svc.sh pg-start DIR.
+#
 # Functions print nothing but errors (on stderr) unless they exist to print something; they
 # return non-zero on failure. They work with or without `set -e` in the caller. Nothing is
 # exported. As root, PostgreSQL runs as the `postgres` system user and Mosquitto as `mosquitto`:
@@ -41,6 +43,10 @@
 # Tunables (environment): IOC_PG_BINDIR (default: newest /usr/lib/postgresql/*/bin),
 # IOC_PG_SHARED_BUFFERS (default 512MB), IOC_WAIT_SECONDS (start-up timeout, default 60).
 
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    echo "scripts/lib.sh is a library: source it (or use scripts/svc.sh)" >&2
+    exit 2
+fi
 if [[ -n "${_IOC_LIB_LOADED:-}" ]]; then
     return 0
 fi
@@ -196,6 +202,17 @@ _ioc_pg_as_owner() {
     fi
 }
 
+# The unix socket directory of DIR: DIR itself, unless its path is too long for a socket path
+# (107 bytes on Linux, with "/.s.PGSQL.PORT.lock"): then a directory under /tmp named after DIR.
+_ioc_pg_sockdir() {
+    local dir=$1
+    if ((${#dir} <= 85)); then
+        printf '%s\n' "$dir"
+    else
+        printf '/tmp/ioc-pg-%s\n' "$(printf '%s' "$dir" | md5sum | cut -c1-16)"
+    fi
+}
+
 ioc_pg_running() {
     local dir bindir
     dir=$(_ioc_path "${1:?usage: ioc_pg_running DIR}") || return 1
@@ -217,11 +234,13 @@ ioc_pg_psql() {
     shift
     bindir=$(_ioc_pg_bindir) || return 1
     port=$(cat "$dir/port") || return 1
-    PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U ioc -d ioc "$@"
+    PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$(_ioc_pg_sockdir "$dir")" -p "$port" -U ioc -d ioc "$@"
 }
 
 _ioc_pg_write_conf() {
-    local dir=$1 port=$2 sock=${1//\'/\'\'}
+    local dir=$1 port=$2 sock
+    sock=$(_ioc_pg_sockdir "$dir")
+    sock=${sock//\'/\'\'}
     cat >"$dir/pgdata/ioc.conf" <<EOF
 # Written by scripts/lib.sh (ioc_pg_start) at every start; edits here are lost.
 listen_addresses = '127.0.0.1'
@@ -255,6 +274,7 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = 2000
+log_parameter_max_length = 64
 log_checkpoints = on
 log_lock_waits = on
 EOF
@@ -301,6 +321,12 @@ _ioc_pg_start_impl() {
         printf '%s\n' "$out" >"$dir/initdb.log"
         printf "\ninclude_if_exists = 'ioc.conf'\n" >>"$pgdata/postgresql.conf"
     fi
+    local sockdir
+    sockdir=$(_ioc_pg_sockdir "$dir")
+    if [[ "$sockdir" != "$dir" ]]; then
+        mkdir -p "$sockdir" && chmod 700 "$sockdir"
+        if ((EUID == 0)); then chown postgres: "$sockdir"; fi
+    fi
     _ioc_pg_write_conf "$dir" "$port"
     touch "$dir/postgresql.log"
     if ((EUID == 0)); then chown postgres: "$pgdata/ioc.conf" "$dir/postgresql.log"; fi
@@ -319,10 +345,10 @@ _ioc_pg_start_impl() {
     printf '%s\n' "$port" >"$dir/port"
 
     local has
-    has=$(PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -qAt -h "$dir" -p "$port" -U ioc -d postgres \
+    has=$(PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -qAt -h "$sockdir" -p "$port" -U ioc -d postgres \
         -c "SELECT 1 FROM pg_database WHERE datname = 'ioc'") || { _ioc_err "cannot query PostgreSQL"; return 1; }
     if [[ "$has" != 1 ]]; then
-        PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U ioc -d postgres \
+        PGCONNECT_TIMEOUT=10 "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U ioc -d postgres \
             -c "CREATE DATABASE ioc OWNER ioc" >/dev/null || { _ioc_err "cannot create database ioc"; return 1; }
     fi
 }

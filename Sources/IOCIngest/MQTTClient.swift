@@ -206,7 +206,9 @@ public final class MQTTClient: @unchecked Sendable {
         let rc = payload.withUnsafeBytes { buffer in
             mosquitto_publish(handle, &mid, topic, Int32(buffer.count), buffer.baseAddress, qos, retain)
         }
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+        // While disconnected, libmosquitto keeps a QoS 1/2 message in its outgoing queue and sends
+        // it after reconnecting; it still answers NO_CONN.
+        guard rc == MOSQ_ERR_SUCCESS.rawValue || (rc == MOSQ_ERR_NO_CONN.rawValue && qos > 0) else {
             throw IngestError("publish to \(topic) failed: \(Self.describe(rc))")
         }
         return mid

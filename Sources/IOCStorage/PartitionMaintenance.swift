@@ -24,7 +24,7 @@ public struct PartitionMaintenance: Service {
         let now = Timestamp.now
         try await Self.ensure(client: client, from: now.adding(seconds: -86_400), to: now.adding(seconds: Double(daysAhead) * 86_400), logger: logger)
         let rows = try await client.query("""
-            SELECT drop_readings_partitions_before(((now() AT TIME ZONE 'UTC')::date - \(retentionDays)))
+            SELECT drop_readings_partitions_before(((now() AT TIME ZONE 'UTC')::date - \(Int32(retentionDays))))
             """, logger: logger)
         for try await dropped in rows.decode(Int32.self) where dropped > 0 {
             logger.info("dropped readings partitions past retention", metadata: ["partitions": "\(dropped)", "retention_days": "\(retentionDays)"])

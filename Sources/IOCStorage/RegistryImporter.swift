@@ -278,6 +278,16 @@ public struct RegistryImporter: Sendable {
         guard problems.isEmpty else {
             throw StorageError(.importFormat, "the registry has \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
         }
+        do {
+            return try await importInTransaction(registry)
+        } catch let error as PostgresTransactionError {
+            // Report what went wrong inside, not the transaction wrapper.
+            if let inner = error.closureError { throw inner }
+            throw StorageError(.database, "import failed: \(error.commitError?.databaseSummary ?? error.beginError?.databaseSummary ?? "\(error)")")
+        }
+    }
+
+    private func importInTransaction(_ registry: RegistryFile) async throws -> Summary {
         var summary = Summary()
         let logger = self.logger
         try await client.withTransaction(logger: logger) { tx in

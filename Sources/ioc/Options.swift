@@ -63,6 +63,9 @@ func withDatabase<T: Sendable>(_ options: DatabaseOptions, logger: Logger, _ bod
             let result = try await body(client)
             group.cancelAll()
             return result
+        } catch let error as PSQLError {
+            group.cancelAll()
+            throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(options.url)): \(error.databaseSummary)")
         } catch {
             group.cancelAll()
             throw error

@@ -52,6 +52,12 @@ struct Serve: AsyncParsableCommand {
     var registryRefreshSeconds: Int?
 
     func run() async throws {
+        do { try await serve() } catch let error as PSQLError {
+            throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
+        }
+    }
+
+    func serve() async throws {
         _ = bootstrapLogging
         let logger = try log.makeLogger("ioc")
         let metrics = bootstrapMetrics()

@@ -89,6 +89,7 @@ struct CompactJSONDecodingTests {
         ("{}", .nonNumeric, "PY-A/rain: value must be a number, not an object"),
         ("[1]", .nonNumeric, "PY-A/rain: value must be a number, not an array"),
         ("null", .missingValue, "PY-A/rain: value is null"),
+        ("1e400", .malformedValue, "PY-A/rain: value is a number beyond the range of a double"),
         (#""NaN""#, .nonFinite, "PY-A/rain: value NaN"),
         (#""Infinity""#, .nonFinite, "PY-A/rain: value inf"),
         (#""-inf""#, .nonFinite, "PY-A/rain: value -inf"),

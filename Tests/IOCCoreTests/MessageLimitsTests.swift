@@ -33,7 +33,8 @@ struct MessageLimitsTests {
         ([0x31, 0xC0, 0xAF], 1),                     // overlong "/"
         ([0xED, 0xA0, 0x80], 0),                     // UTF-16 surrogate
         ([0xF4, 0x90, 0x80, 0x80], 0),               // above U+10FFFF
-        (Array("[{\"n\":\"PY-A/rain\",\"v\":1}]".utf8) + [0x80], 26),
+        (Array("[{\"n\":\"PY-A/rain\",\"v\":1}]".utf8) + [0x80], 25),
+        (Array("[{\"n\":\"PY-A/rain\",\"v\":1}]".utf8) + [0xE2, 0x82], 25), // truncated €
     ] as [([UInt8], Int)])
     func notUTF8(bytes: [UInt8], offset: Int) {
         let message = Fixture.decode(Fixture.senml, bytes: Data(bytes))

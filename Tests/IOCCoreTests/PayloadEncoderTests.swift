@@ -94,7 +94,7 @@ struct PayloadEncoderTests {
         case 0: return Double(Int.random(in: -1000...1000, using: &random)) / 100
         case 1: return Double.random(in: -1e6...1e6, using: &random)
         case 2: return Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random(using: &random) ? 1 : -1)
-        case 3: return [0.1, 1.0 / 3, -0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 9007199254740993].randomElement(using: &random)!
+        case 3: return [0.1, 1.0 / 3, -0.0, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, 9_007_199_254_740_994].randomElement(using: &random)!
         case 4: return Double(Int64.random(in: -(1 << 53)...(1 << 53), using: &random))
         default: return Double.random(in: 0...1, using: &random)
         }

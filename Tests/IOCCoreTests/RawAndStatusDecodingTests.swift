@@ -43,7 +43,7 @@ struct RawAndStatusDecodingTests {
     @Test(arguments: [
         (Fixture.raw("PY-XYZ", "water_level"), RejectionKind.unknownStation, "PY-XYZ/water_level: unknown station PY-XYZ"),
         (Fixture.raw("PY-B", "water_level"), .wrongGateway, "PY-B/water_level: station PY-B belongs to gateway GW-2, not GW-1"),
-        (Fixture.raw("PY-A", "rain"), .unknownMetric, "PY-A/rain: station PY-A has no sensor for metric rain"),
+        (Fixture.raw("PY-A", "snow"), .unknownMetric, "PY-A/snow: station PY-A has no sensor for metric snow"),
         (Fixture.raw("PY-A", "rain", gateway: "GW-9"), .unknownGateway, "unknown gateway GW-9; register it before it publishes"),
     ])
     func registryChecks(topic: String, kind: RejectionKind, reason: String) {

@@ -108,7 +108,8 @@ struct RobustnessTests {
 
     @Test func hostileReceiptTimes() {
         for receivedAt in [Timestamp(microseconds: .min), Timestamp(microseconds: .max), Timestamp(microseconds: 0)] {
-            for (topic, payload) in Self.validPayloads {
+            let farOff = [(Fixture.senml, #"[{"n":"PY-A/rain","t":-1e13,"v":1},{"n":"PY-A/rain","t":2.6e8,"v":1}]"#)]
+            for (topic, payload) in Self.validPayloads + farOff {
                 Self.check(Fixture.decode(topic, payload, at: receivedAt), "\(topic) at \(receivedAt)")
             }
         }

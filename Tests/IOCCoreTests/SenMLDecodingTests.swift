@@ -176,6 +176,23 @@ struct SenMLDecodingTests {
         #expect(message.conversions == 4)
     }
 
+    /// Keys may be written with escapes, and rare keys may appear in any record: the fast paths
+    /// that look at the bytes first must not miss them.
+    @Test(arguments: [
+        (#"[{"n":"PY-A/rain","\u0076":2}]"#, 2.0),
+        (#"[{"n":"PY-A/rain","b\u0076":1,"v":1}]"#, 2),
+        (#"[{"n":"PY-A/rain","v":1},{"n":"PY-A/rain","bv":1,"v":1}]"#, 2),
+        (#"[{"n":"PY-A/rain","v":1},{"n":"PY-A/rain","bs":1,"s":1}]"#, 2),
+        (#"[{"n":"PY-A/rain","v":1},{"n":"PY-A/rain", "s" :2}]"#, 2),
+        (#"[{"n":"PY-A/rain","v":1},{"bver":10,"n":"PY-A/rain","v":2}]"#, 2),
+        (#"[{"n":"PY-A/rain","v":1,"ext":{"x_":1}},{"n":"PY-A/rain","v":2}]"#, 2),
+        (#"[{"n":"PY-A/x_","v":1},{"n":"PY-A/rain","v":2}]"#, 2),
+    ])
+    func rareAndEscapedKeys(pack: String, lastValue: Double) {
+        let message = Fixture.decode(Fixture.senml, pack)
+        #expect(message.readings.last?.value == lastValue, "\(message.reasons)")
+    }
+
     @Test func aRecordWithOnlyBaseFieldsIsNotAMeasurement() {
         let pack = #"[{"bn":"PY-A/","bt":1748762000},{"n":"rain","v":1},{"n":"rain","t":1,"v":2}]"#
         let message = Fixture.decode(Fixture.senml, pack)
@@ -233,8 +250,10 @@ struct SenMLDecodingTests {
         (#"{"a":1"#, .malformedJSON, "malformed JSON"),
         ("", .malformedJSON, "malformed JSON: the payload is empty"),
         ("  \n", .malformedJSON, "malformed JSON: the payload is only white space"),
-        ("42", .malformedJSON, "a SenML pack is a JSON array of records, not the number 42"),
-        (#""PY-A/rain""#, .malformedJSON, "a SenML pack is a JSON array of records, not a string"),
+        ("42", .malformedJSON, "expected a SenML pack (a JSON array of records), not the number 42"),
+        (#""PY-A/rain""#, .malformedJSON, "expected a SenML pack (a JSON array of records), not a string ('PY-A/rain')"),
+        ("null", .malformedJSON, "expected a SenML pack (a JSON array of records), not null"),
+        (#"[{"n":"PY-A/rain","v":1e400},{"n":"PY-A/rain","v":1}"#, .malformedJSON, "malformed JSON: Unexpected end of file"),
         ("[]", .missingValue, "the pack has no records with a value"),
         (#"[{"bn":"PY-A/"}]"#, .missingValue, "the pack has no records with a value"),
     ])
@@ -257,6 +276,8 @@ struct SenMLDecodingTests {
         (#"{"n":5,"v":1}"#, RejectionKind.malformedValue, "record 1 of 2: n must be a string, not the number 5"),
         (#"{"n":"PY-A/rain","v":true}"#, .nonNumeric, "v must be a number, not a boolean (true)"),
         (#"{"n":"PY-A/rain","v":[1]}"#, .malformedValue, "v must be a number, not an array"),
+        (#"{"n":"PY-A/rain","v":1e400}"#, .malformedValue, "v is a number beyond the range of a double"),
+        (#"{"n":"PY-A/rain","s":-1e-400}"#, .malformedValue, "s is a number beyond the range of a double"),
         (#"{"n":"PY-A/rain","v":"NaN"}"#, .nonFinite, "value NaN"),
         (#"{"n":"PY-A/rain","v":"-Infinity"}"#, .nonFinite, "value -inf"),
         (#"{"n":"PY-A/rain","v":null}"#, .missingValue, "no value (v or s)"),
@@ -264,7 +285,7 @@ struct SenMLDecodingTests {
         (#"{"n":"PY-A/rain","v":1,"vs":"1"}"#, .malformedValue, "not several"),
         (#"{"n":"PY-A/rain","t":"now","v":1}"#, .badTimestamp, "t must be a number of seconds, not a string ('now')"),
         (#"{"n":"PY-A/rain","t":1e300,"v":1}"#, .badTimestamp, "outside the years 0001–9999"),
-        (#"{"n":"PY-A/rain","t":-1e300,"v":1}"#, .badTimestamp, "is not a usable SenML time"),
+        (#"{"n":"PY-A/rain","t":-1e300,"v":1}"#, .badTimestamp, "time -1e+300 s after receipt is outside the years 0001–9999"),
         (#"{"n":"PY-A/rain","u":7,"v":1}"#, .malformedValue, "u must be a string, not the number 7"),
         (#"{"n":"PY-A/","v":1}"#, .unknownMetric, "the name has no metric after '/'"),
         (#"{"n":"/rain","v":1}"#, .unknownStation, "the name has no station before '/'"),
@@ -275,19 +296,22 @@ struct SenMLDecodingTests {
         (#"{}"#, .unknownStation, "name '' has no '/'"),
     ])
     func recordRejections(record: String, kind: RejectionKind, reason: String) {
-        let message = Fixture.decode(Fixture.senml, "[\(record),{\"n\":\"PY-A/rain\",\"v\":9}]")
+        // The last record resets bv, which one case sets.
+        let message = Fixture.decode(Fixture.senml, "[\(record),{\"n\":\"PY-A/rain\",\"bv\":0,\"v\":9}]")
         #expect(message.simple == [R(7, Fixture.now.microseconds, 9)])
         #expect(message.kinds == [kind], "\(message.reasons)")
         #expect(message.reasons.first?.contains(reason) == true, "\(message.reasons)")
     }
 
     @Test func packsOverTheRecordLimitAreRejectedWhole() {
-        let records = (0..<11).map { _ in #"{"n":"PY-A/rain","v":1}"# }.joined(separator: ",")
+        func pack(_ count: Int) -> String {
+            "[" + Array(repeating: #"{"n":"PY-A/rain","v":1}"#, count: count).joined(separator: ",") + "]"
+        }
         let limits = IngestLimits(maxRecords: 10)
-        let tooMany = Fixture.decode(Fixture.senml, "[\(records)]", limits: limits)
+        let tooMany = Fixture.decode(Fixture.senml, pack(11), limits: limits)
         #expect(tooMany.readings.isEmpty)
         #expect(tooMany.rejections == [Rejection(.packTooLarge, "pack has 11 records, more than the 10 allowed; split it")])
-        let justEnough = Fixture.decode(Fixture.senml, "[\(records.dropLast(25))]", limits: limits)
+        let justEnough = Fixture.decode(Fixture.senml, pack(10), limits: limits)
         #expect(justEnough.readings.count == 10)
     }
 

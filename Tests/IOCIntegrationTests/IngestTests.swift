@@ -22,7 +22,8 @@ struct IngestTests {
         let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: ingest)], logger: env.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(try await eventually { ingest.isConnected }, "ingest connects to the broker")
+            let check1 = try await eventually { ingest.isConnected }
+            #expect(check1, "ingest connects to the broker")
             try await Task.sleep(for: .milliseconds(200)) // subscriptions acknowledged
             do { try await body() } catch {
                 await group.triggerGracefulShutdown()
@@ -53,19 +54,25 @@ struct IngestTests {
                 """
             try await withIngest(client, clientID: "test-formats-\(UUID().uuidString.prefix(8))") {
                 let mqtt = try publisher("GW-T1")
-                #expect(try await eventually { mqtt.isConnected })
+                let check2 = try await eventually { mqtt.isConnected }
+                #expect(check2)
                 try mqtt.publish(topic: "ioc/v1/GW-T1/senml", payload: Data(pack.utf8))
                 try mqtt.publish(topic: "ioc/v1/GW-T1/senml", payload: Data(pack.utf8))
                 try mqtt.publish(topic: "ioc/v1/GW-T1/json", payload: Data(#"{"station":"T-RIVER-1","ts":\#(Int64((now - 5) * 1000)),"values":{"water_level":1.8,"rain":0.5}}"#.utf8))
                 try mqtt.publish(topic: "ioc/v1/GW-T1/raw/T-RIVER-1/water_level", payload: Data("1.9".utf8))
-                #expect(try await eventually { try await count(client, "SELECT count(*) FROM readings") == 7 })
+                let check3 = try await eventually { try await count(client, "SELECT count(*) FROM readings") == 7 }
+                #expect(check3)
                 mqtt.stop()
             }
-            #expect(try await count(client, "SELECT count(*) FROM readings") == 7, "4 + 2 + 1 distinct readings, the repeated pack adds none")
+            let check4 = try await count(client, "SELECT count(*) FROM readings") == 7
+            #expect(check4, "4 + 2 + 1 distinct readings, the repeated pack adds none")
             let converted = try await client.query("SELECT value FROM readings WHERE sensor_id = \(level) AND ts = \(Timestamp(seconds: now - 10))")
             for try await v in converted.decode(Double.self) { #expect(abs(v - 1.7) < 1e-9, "170 cm is stored as 1.7 m") }
-            #expect(try await count(client, "SELECT count(*) FROM latest_values") == 2)
-            #expect(try await count(client, "SELECT count(*) FROM dead_letters") == 0)
+            let check5 = try await count(client, "SELECT count(*) FROM latest_values") == 2
+            #expect(check5)
+            var reasons: [String] = []
+            for try await reason in try await client.query("SELECT reason FROM dead_letters WHERE topic LIKE 'ioc/v1/GW-T1/%'").decode(String.self) { reasons.append(reason) }
+            #expect(reasons.isEmpty, "nothing is dead-lettered: \(reasons)")
         }
     }
 
@@ -76,7 +83,8 @@ struct IngestTests {
             let now = Timestamp.now.seconds
             try await withIngest(client, clientID: "test-bad-\(UUID().uuidString.prefix(8))") {
                 let mqtt = try publisher("GW-T1")
-                #expect(try await eventually { mqtt.isConnected })
+                let check7 = try await eventually { mqtt.isConnected }
+                #expect(check7)
                 try mqtt.publish(topic: "ioc/v1/GW-T1/senml", payload: Data("""
                     [{"bn":"T-RIVER-1/","bt":\(now),"n":"water_level","v":1.1},
                      {"bn":"PY-XYZ/","n":"water_level","v":1.0},
@@ -87,13 +95,16 @@ struct IngestTests {
                 try mqtt.publish(topic: "ioc/v1/GW-T1/raw/T-RIVER-1/water_level", payload: Data("NaN".utf8))
                 try mqtt.publish(topic: "ioc/v1/GW-T1/json", payload: Data("{\"station\": ".utf8))
                 try mqtt.publish(topic: "ioc/v1/GW-T1/status", payload: Data("online".utf8))
-                #expect(try await eventually { try await count(client, "SELECT count(*) FROM dead_letters") == 6 })
-                #expect(try await eventually { try await count(client, "SELECT count(*) FROM gateways WHERE code = 'GW-T1' AND status = 'online'") == 1 })
+                let check8 = try await eventually { try await count(client, "SELECT count(*) FROM dead_letters WHERE topic LIKE 'ioc/v1/GW-T1/%'") == 6 }
+                #expect(check8)
+                let check9 = try await eventually { try await count(client, "SELECT count(*) FROM gateways WHERE code = 'GW-T1' AND status = 'online'") == 1 }
+                #expect(check9)
                 mqtt.stop()
             }
-            #expect(try await count(client, "SELECT count(*) FROM readings") == 1, "the one good record of the pack is stored")
+            let check10 = try await count(client, "SELECT count(*) FROM readings") == 1
+            #expect(check10, "the one good record of the pack is stored")
             var kinds: [String: String] = [:]
-            for try await (kind, reason) in try await client.query("SELECT kind, reason FROM dead_letters").decode((String, String).self) {
+            for try await (kind, reason) in try await client.query("SELECT kind, reason FROM dead_letters WHERE topic LIKE 'ioc/v1/GW-T1/%'").decode((String, String).self) {
                 kinds[kind] = reason
             }
             #expect(kinds["unknown_station"]?.contains("PY-XYZ") == true)
@@ -113,7 +124,8 @@ struct IngestTests {
             let total = 3000
             let start = Timestamp.now.microseconds / 1000 - 600_000
             let mqtt = try publisher("GW-T1")
-            #expect(try await eventually { mqtt.isConnected })
+            let check11 = try await eventually { mqtt.isConnected }
+            #expect(check11)
             // First run: publish half, stop ingest while more is on the way.
             try await withIngest(client, clientID: clientID) {
                 for i in 0..<total {
@@ -131,7 +143,8 @@ struct IngestTests {
             }
             try await Task.sleep(for: .milliseconds(500))
             try await withIngest(client, clientID: clientID) {
-                #expect(try await eventually(timeout: .seconds(30)) { try await count(client, "SELECT count(*) FROM readings") == total })
+                let check12 = try await eventually(timeout: .seconds(30)) { try await count(client, "SELECT count(*) FROM readings") == total }
+                #expect(check12)
             }
             mqtt.stop()
             let stored = try await count(client, "SELECT count(*) FROM readings")

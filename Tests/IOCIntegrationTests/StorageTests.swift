@@ -28,11 +28,13 @@ struct StorageTests {
             _ = try await importer.importRegistry(sample)
             let counts = try await registryCounts(client)
             _ = try await importer.importRegistry(sample)
-            #expect(try await registryCounts(client) == counts)
+            let check1 = try await registryCounts(client) == counts
+            #expect(check1)
             for file in ["units", "gateways", "stations", "sensors"] {
                 _ = try await importer.importRegistry(try RegistryFile.load(path: repoPath("deploy/sample/csv/\(file).csv")))
             }
-            #expect(try await registryCounts(client) == counts)
+            let check2 = try await registryCounts(client) == counts
+            #expect(check2)
             #expect(counts[2] >= 20, "the sample registry should have a believable number of stations")
         }
     }
@@ -45,7 +47,8 @@ struct StorageTests {
             await #expect(throws: StorageError.self) {
                 _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(bad)
             }
-            #expect(try await count(client, "SELECT count(*) FROM admin_units") == 0, "a failed import changes nothing")
+            let check3 = try await count(client, "SELECT count(*) FROM admin_units") == 0
+            #expect(check3, "a failed import changes nothing")
         }
     }
 
@@ -61,10 +64,13 @@ struct StorageTests {
                 Reading(sensorID: id, time: t0.adding(seconds: 20), value: 3.0),
                 Reading(sensorID: id, time: t0.adding(seconds: 70), value: 2.0),
             ]
-            #expect(try await writer.insert(batch) == 3)
-            #expect(try await writer.insert(batch) == 0, "a redelivered batch is a no-op")
+            let check4 = try await writer.insert(batch) == 3
+            #expect(check4)
+            let check5 = try await writer.insert(batch) == 0
+            #expect(check5, "a redelivered batch is a no-op")
             // A late reading into the first minute, plus a duplicate of an existing one.
-            #expect(try await writer.insert([Reading(sensorID: id, time: t0.adding(seconds: 5), value: 5.0), batch[0]]) == 1)
+            let check6 = try await writer.insert([Reading(sensorID: id, time: t0.adding(seconds: 5), value: 5.0), batch[0]]) == 1
+            #expect(check6)
             let minute = try await client.query("SELECT min, max, sum, count FROM readings_1m WHERE sensor_id = \(id) AND bucket = \(t0)")
             var found = false
             for try await (min, max, sum, n) in minute.decode((Double, Double, Double, Int64).self) {
@@ -95,7 +101,8 @@ struct StorageTests {
             #expect(times == [old])
             let dropped = try await client.query("SELECT drop_readings_partitions_before((now() AT TIME ZONE 'UTC')::date - 30)")
             for try await n in dropped.decode(Int32.self) { #expect(n >= 1) }
-            #expect(try await count(client, "SELECT count(*) FROM readings") == 0, "retention drops the whole old partition")
+            let check7 = try await count(client, "SELECT count(*) FROM readings") == 0
+            #expect(check7, "retention drops the whole old partition")
         }
     }
 }
