@@ -14,7 +14,7 @@ struct IngestTests {
     init() throws { env = try TestEnvironment.load() }
 
     /// Runs writer + ingest as in `ioc serve` while `body` publishes; shuts them down gracefully after.
-    func withIngest(_ client: PostgresClient, clientID: String, _ body: @Sendable () async throws -> Void) async throws {
+    func withIngest(_ client: PostgresClient, clientID: String, keepSession: Bool = false, _ body: @Sendable () async throws -> Void) async throws {
         let registry = RegistryCache(try await RegistryStore(client: client, logger: env.logger).load())
         let writer = ReadingWriter(client: client, configuration: .init(lanes: 2, batchSize: 500, maxDelay: .milliseconds(20)), logger: env.logger)
         let ingest = IngestService(configuration: .init(endpoint: try MQTTEndpoint(url: env.mqttURL), clientID: clientID),
@@ -31,6 +31,13 @@ struct IngestTests {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+        }
+        if !keepSession {
+            // Connecting once with a clean session ends the persistent one, so the broker stops queueing for it.
+            let cleaner = try MQTTClient(endpoint: try MQTTEndpoint(url: env.mqttURL), options: .init(clientID: clientID, cleanSession: true))
+            try cleaner.start()
+            _ = try await eventually(timeout: .seconds(5)) { cleaner.isConnected }
+            await cleaner.stopInBackground()
         }
     }
 
@@ -127,7 +134,7 @@ struct IngestTests {
             let check11 = try await eventually { mqtt.isConnected }
             #expect(check11)
             // First run: publish half, stop ingest while more is on the way.
-            try await withIngest(client, clientID: clientID) {
+            try await withIngest(client, clientID: clientID, keepSession: true) {
                 for i in 0..<total {
                     let payload = #"[{"bn":"T-RIVER-1/","n":"water_level","t":\#(Double(start + Int64(i)) / 1000),"v":\#(Double(i % 100) / 10)}]"#
                     try mqtt.publish(topic: "ioc/v1/GW-T1/senml", payload: Data(payload.utf8))

@@ -34,6 +34,14 @@ fail() {
 
 HTTP_PORT=$(ioc_free_port)
 MQTT_BASE="mqtt://127.0.0.1:$IOC_TEST_MQTT_PORT"
+RUN="$$-$RANDOM" # MQTT client ids of this run: a persistent session of an earlier run must not leak in
+
+# Ends a persistent session of IOC's on the broker (connect once with clean session), so that
+# later scenarios do not queue messages for it.
+forget_session() {
+    mosquitto_sub -h 127.0.0.1 -p "$IOC_TEST_MQTT_PORT" -u ioc -P "$(ioc_mqtt_password "$IOC_TEST_MQTT_DIR" ioc)" \
+        -i "ioc-e2e-$1-$RUN" -t "ioc/v1/none" -E >/dev/null 2>&1 || true
+}
 
 new_database() { # NAME -> sets DB_URL
     psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
@@ -45,7 +53,7 @@ new_database() { # NAME -> sets DB_URL
 sql() { psql -X -qAt "$DB_URL" -c "$1"; }
 
 start_serve() { # SCENARIO
-    IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-$1" \
+    IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-$1-$RUN" \
         "$IOC_BIN" serve >>"$WORK/serve-$1.log" 2>&1 &
     SERVE_PID=$!
     for _ in $(seq 1 300); do
@@ -65,10 +73,12 @@ stop_serve() {
     grep -q "stopped cleanly" "$WORK/serve-$1.log" || fail "ioc serve did not report a clean stop"
 }
 
+finish_scenario() { forget_session "$1"; }
+
 start_sim() { # SCENARIO ARGS...
     local name=$1
     shift
-    "$IOC_BIN" simulate --credentials "$IOC_TEST_MQTT_CREDENTIALS" --mqtt-url "$MQTT_BASE" --client-prefix "sim-$name" --progress 2 "$@" \
+    "$IOC_BIN" simulate --credentials "$IOC_TEST_MQTT_CREDENTIALS" --mqtt-url "$MQTT_BASE" --client-prefix "sim-$name-$RUN" --progress 2 "$@" \
         >"$WORK/sim-$name.log" 2>&1 &
     SIM_PID=$!
 }
@@ -104,6 +114,7 @@ start_serve sigterm
 wait_sim sigterm
 wait_stored "$PUBLISHED" 120
 stop_serve sigterm
+finish_scenario sigterm
 echo "sigterm: published $PUBLISHED, stored $before at the stop, $STORED after the restart"
 [[ "$STORED" == "$PUBLISHED" ]] || fail "SIGTERM mid-stream: stored $STORED of $PUBLISHED"
 ok "SIGTERM to IOC mid-stream and restart: all $PUBLISHED readings stored exactly once"
@@ -124,6 +135,7 @@ wait_sim pgdown
 wait_stored "$PUBLISHED" 180
 retries=$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^ioc_writer_retries_total/ {print $2}')
 stop_serve pgdown
+finish_scenario pgdown
 echo "pgdown: published $PUBLISHED, stored $STORED, writer retries ${retries:-0}"
 [[ "$STORED" == "$PUBLISHED" ]] || fail "PostgreSQL down 30 s: stored $STORED of $PUBLISHED"
 ok "PostgreSQL stopped 30 s mid-stream: all $PUBLISHED readings stored after it came back, without restarting IOC"
@@ -137,6 +149,7 @@ ioc_mqtt_restart "$IOC_TEST_MQTT_DIR"
 wait_sim brokerrestart
 wait_stored "$PUBLISHED" 120
 stop_serve brokerrestart
+finish_scenario brokerrestart
 echo "brokerrestart: published $PUBLISHED, stored $STORED"
 [[ "$STORED" == "$PUBLISHED" ]] || fail "Mosquitto restarted mid-stream: stored $STORED of $PUBLISHED"
 ok "Mosquitto restarted mid-stream: all $PUBLISHED readings stored"
@@ -155,6 +168,7 @@ kinds=$(sql "SELECT count(DISTINCT kind) FROM dead_letters")
 curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || fail "IOC is not healthy after the malformed messages"
 sql "SELECT kind, count(*) FROM dead_letters GROUP BY kind ORDER BY kind"
 stop_serve malformed
+finish_scenario malformed
 echo "malformed: published $PUBLISHED good readings and $expected_bad malformed messages; stored $STORED; dead letters $dead of $kinds kinds"
 [[ "$expected_bad" == 10000 ]] || fail "the simulator sent $expected_bad malformed messages, not 10000"
 [[ "$dead" == 10000 ]] || fail "dead letters: $dead, expected 10000 (one per malformed message)"
