@@ -119,3 +119,27 @@ func repoPath(_ relative: String) -> String {
     let root = ProcessInfo.processInfo.environment["IOC_REPO"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     return root + "/" + relative
 }
+
+@Suite("SQL scripts split into statements")
+struct SQLScriptTests {
+    @Test("semicolons inside quotes, dollar-quoted bodies and comments do not split", arguments: [
+        ("SELECT 1; SELECT 2;", 2),
+        ("SELECT ';'; -- a comment; still one\nSELECT 2", 2),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$; SELECT f();", 2),
+        ("DO $body$ BEGIN PERFORM 1; PERFORM 2; END $body$", 1),
+        ("-- only a comment;\n", 0),
+        ("SELECT \"a;b\" FROM t", 1),
+    ])
+    func splits(script: String, statements: Int) {
+        #expect(SQLScript.statements(in: script).count == statements)
+    }
+
+    @Test("the shipped migrations split into their statements")
+    func shipped() throws {
+        for migration in try Migrator.bundled() {
+            let statements = SQLScript.statements(in: migration.sql)
+            #expect(statements.count > 5)
+            #expect(statements.allSatisfy { !$0.hasSuffix(";") })
+        }
+    }
+}
