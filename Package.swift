@@ -87,7 +87,6 @@ let package = Package(
             name: "IOCIntegrationTests",
             dependencies: [
                 "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict

@@ -85,7 +85,6 @@ public final class IngestService: Service, Sendable {
             }
         )
         client.withLock { $0 = mqtt }
-        // Subscribing on every connect is harmless with a persistent session and repairs a lost one.
         mqtt.subscribeOnConnect(IngestConfiguration.topics)
         try mqtt.start()
         logger.info("ingest started", metadata: ["broker": "\(configuration.endpoint)", "client_id": "\(configuration.clientID)"])
@@ -125,9 +124,10 @@ public final class IngestService: Service, Sendable {
             case .message(let message):
                 permits.signal()
                 pending.subtract(1)
-                let decoded = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: message.receivedAt, registry: registry.snapshot)
+                let snapshot = registry.snapshot
+                let decoded = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: message.receivedAt, registry: snapshot)
                 metrics.record(decoded, bytes: message.payload.count)
-                if let gateway = decoded.gateway, registry.snapshot.gateways.contains(gateway) {
+                if let gateway = decoded.gateway, snapshot.gateways.contains(gateway) {
                     if let status = decoded.status {
                         side.append(.gatewayStatus(code: gateway, status: status, at: message.receivedAt))
                     } else if !decoded.readings.isEmpty {

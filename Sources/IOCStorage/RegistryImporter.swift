@@ -144,9 +144,7 @@ extension RegistryFile {
                 }
             }
         }
-        let codes = Set(units.map(\.code))
         for u in units where u.parent == u.code { problems.append("unit \(u.code) is its own parent") }
-        _ = codes
         return problems
     }
 }

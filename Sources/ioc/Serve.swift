@@ -113,8 +113,10 @@ struct Serve: AsyncParsableCommand {
                 services: [
                     .init(service: maintenance),
                     .init(service: RegistryRefresher(store: store, cache: registry, interval: .seconds(refresh), logger: logger)),
-                    .init(service: writer),
-                    .init(service: ingest),
+                    // Ingest ends when it has drained, and then finishes the writer: their returning
+                    // during shutdown is expected, and outside it means stop everything gracefully.
+                    .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

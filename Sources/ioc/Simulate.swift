@@ -147,7 +147,8 @@ struct Simulate: AsyncParsableCommand {
         }
         for publisher in publishers.values { try await publisher.drain() }
         for publisher in publishers.values { await publisher.stop() }
-        print("simulate: published \(readings) readings in \(messages) messages (\(bad) malformed); all acknowledged by the broker")
+        let acknowledged = publishers.values.reduce(0) { $0 + $1.acknowledgedCount } - publishers.count // minus the status messages
+        print("simulate: published \(readings) readings in \(messages) messages (\(bad) malformed); \(acknowledged) acknowledged by the broker")
     }
 
     static func decimal(_ value: Double) -> String {
