@@ -128,13 +128,11 @@ public final class MQTTClient: @unchecked Sendable {
                 mosquitto_will_set(handle, will.topic, Int32(strlen(p)), p, 1, true)
             }
         }
-        mosquitto_connect_with_flags_callback_set(handle) { mosq, userdata, rc, flags in
+        mosquitto_connect_callback_set(handle) { mosq, userdata, rc in
             guard let userdata else { return }
             let callbacks = Unmanaged<Callbacks>.fromOpaque(userdata).takeUnretainedValue()
-            // Subscribe when the broker has no session for us (first start, or a lost session);
-            // a kept session already has its subscriptions.
-            let sessionPresent = flags & 1 == 1
-            if rc == 0 && !sessionPresent {
+            // Subscribing on every connect is harmless with a kept session and repairs a lost one.
+            if rc == 0 {
                 for topic in callbacks.subscriptions.withLock({ $0 }) {
                     mosquitto_subscribe(mosq, nil, topic, 1)
                 }

@@ -16,14 +16,18 @@ public struct WriterConfiguration: Sendable {
     public var maxDelay: Duration
     public var retryInitialDelay: Duration
     public var retryMaxDelay: Duration
+    /// How long one attempt to store a batch may take before it is abandoned and retried.
+    public var attemptTimeout: Duration
 
     public init(lanes: Int = 4, batchSize: Int = 4000, maxDelay: Duration = .milliseconds(40),
-                retryInitialDelay: Duration = .milliseconds(100), retryMaxDelay: Duration = .seconds(5)) {
+                retryInitialDelay: Duration = .milliseconds(100), retryMaxDelay: Duration = .seconds(5),
+                attemptTimeout: Duration = .seconds(30)) {
         self.lanes = max(1, lanes)
         self.batchSize = max(1, batchSize)
         self.maxDelay = maxDelay
         self.retryInitialDelay = retryInitialDelay
         self.retryMaxDelay = retryMaxDelay
+        self.attemptTimeout = attemptTimeout
     }
 }
 
@@ -122,6 +126,9 @@ public final class ReadingWriter: Service, Sendable {
             self.finish()
         }
         logger.info("reading writer stopped")
+        // Ingest finishes the writer as it stops, before the group reaches the writer: returning now
+        // would count as an unexpected end. Wait for our own turn.
+        try? await gracefulShutdown()
     }
 
     // MARK: Readings
@@ -133,7 +140,9 @@ public final class ReadingWriter: Service, Sendable {
         while true {
             attempt += 1
             do {
-                let inserted = try await insert(batch)
+                let inserted = try await withDeadline(configuration.attemptTimeout, what: "storing \(batch.count) readings") {
+                    try await self.insert(batch)
+                }
                 let elapsed = ContinuousClock.now - started
                 batchTimer.recordNanoseconds(elapsed.nanoseconds)
                 batchCounter.increment()
@@ -228,7 +237,9 @@ public final class ReadingWriter: Service, Sendable {
         var delay = configuration.retryInitialDelay
         while true {
             do {
-                try await writeSide(records)
+                try await withDeadline(configuration.attemptTimeout, what: "storing dead letters and gateway state") {
+                    try await self.writeSide(records)
+                }
                 return
             } catch {
                 if Task.isCancelled { return }

@@ -21,12 +21,12 @@ struct BenchIngest: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Publish N readings through Mosquitto to a running IOC; report stored/s, publish-to-commit latency, IOC peak RSS, and PostgreSQL alone inserting the same rows.",
         discussion: """
-        Needs a running `ioc serve` (its /metrics URL and pid) and the broker password of the bench gateway.
-        Stored/s runs from the first publish to the moment IOC's stored counter covers every reading.
-        Latency is the age of each reading at commit (reading time = publish time), read off IOC's
-        histogram ioc_reading_age_at_commit_seconds (interpolated within buckets, as Prometheus does).
-        The baselines insert the same rows (same sensors, batch size and lanes, times moved 2 days back)
-        straight into PostgreSQL: once with IOC's full statement (rows, rollups, latest values) and once
+        Needs a running `ioc serve` (its /metrics URL and pid) and the broker password of the bench gateway. \
+        Stored/s runs from the first publish to the moment IOC's stored counter covers every reading. \
+        Latency is the age of each reading at commit (reading time = publish time), read off IOC's \
+        histogram ioc_reading_age_at_commit_seconds (interpolated within buckets, as Prometheus does). \
+        The baselines insert the same rows (same sensors, batch size and lanes, times moved 2 days back) \
+        straight into PostgreSQL: once with IOC's full statement (rows, rollups, latest values) and once \
         as a plain INSERT … unnest … ON CONFLICT DO NOTHING.
         """
     )

@@ -14,10 +14,11 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run IOC: MQTT ingest, the reading writer, partition maintenance and the HTTP API, until SIGTERM or SIGINT.",
         discussion: """
-        Every option can also come from the environment variable named in its help. On SIGTERM or SIGINT
-        the HTTP server stops first, then ingest disconnects from the broker and drains what it received,
-        then the writer stores everything it holds. Readings are never dropped: when PostgreSQL is
-        unreachable the writer retries and ingest waits, so the broker queues for our persistent session.
+        Every option can also come from the environment variable named in its help. \
+        On SIGTERM or SIGINT the HTTP server stops first, then ingest disconnects from the broker and drains \
+        what it received, then the writer stores everything it holds. Readings are never dropped: when \
+        PostgreSQL is unreachable the writer retries and ingest waits, so the broker queues for IOC's \
+        persistent session.
         """
     )
 
@@ -149,21 +150,14 @@ struct RegistryRefresher: Service {
 }
 
 func databaseReachable(_ client: PostgresClient) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            do {
-                let rows = try await client.query("SELECT 1")
-                for try await _ in rows {}
-                return true
-            } catch { return false }
+    do {
+        return try await withDeadline(.seconds(2), what: "readiness check") {
+            let rows = try await client.query("SELECT 1")
+            for try await _ in rows {}
+            return true
         }
-        group.addTask {
-            try? await Task.sleep(for: .seconds(2))
-            return false
-        }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
+    } catch {
+        return false
     }
 }
 
