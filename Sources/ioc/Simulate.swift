@@ -194,10 +194,10 @@ struct ProvinceModel {
         let hour = Double((now.microseconds / 1_000_000 + 7 * 3600) % 86_400) / 3600 // Asia/Ho_Chi_Minh
         for sensor in (station.sensors ?? []).prefix(max(0, limit)) {
             let key = "\(station.code)/\(sensor.metric)"
-            var time = now
-            if let last = lastTime[key], time.microseconds <= last.microseconds { time = Timestamp(microseconds: last.microseconds + 1000) }
-            // Milliseconds: what the payloads carry.
-            time = Timestamp(microseconds: time.microseconds / 1000 * 1000)
+            // Milliseconds, what the payloads carry; truncate before comparing, or two visits in
+            // the same millisecond would give one sensor the same time twice.
+            var time = Timestamp(microseconds: now.microseconds / 1000 * 1000)
+            if let last = lastTime[key], time <= last { time = Timestamp(microseconds: last.microseconds + 1000) }
             lastTime[key] = time
             let lo = sensor.min ?? 0, hi = sensor.max ?? 100
             let (base, amplitude, peakHour) = Self.profile(metric: sensor.metric, lo: lo, hi: hi)
