@@ -160,10 +160,8 @@ cat <<EOF
 
 IOC is running. Ctrl-C stops everything.
 
-  wall display   $base/wall/province
   health         $base/healthz   (ready: $base/readyz)
   metrics        $base/metrics
-  API            $base/api/v1/   (OpenAPI: $base/openapi.yaml)
   PostgreSQL     127.0.0.1:$IOC_PG_PORT, database ioc   (source .data/env; psql "\$IOC_DATABASE_URL")
   MQTT           127.0.0.1:$IOC_MQTT_PORT   (passwords: .data/mqtt/credentials.json)
   logs           .data/logs/ioc.log  .data/logs/simulate.log  .data/pg/postgresql.log  .data/mqtt/mosquitto.log
