@@ -63,9 +63,9 @@ public struct CommittedBatch: Sendable {
     public var inserted: Int
 }
 
-/// Stores readings in PostgreSQL: one statement per batch inserts the rows, updates the 1-minute
-/// and 1-hour rollups from the rows actually inserted (so a redelivered reading changes nothing),
-/// and moves `latest_values` forward. Retries with back-off and never drops a batch; while it
+/// Stores readings in PostgreSQL: one statement per batch inserts the rows and, beside them, the
+/// rollup deltas of the rows actually inserted (so a redelivered reading changes nothing), which
+/// `RollupService` folds into the 1-minute and 1-hour rollups and `latest_values`. Retries with back-off and never drops a batch; while it
 /// retries, `submit` waits, which backs the pressure up to ingest and the broker.
 public final class ReadingWriter: Service, Sendable {
     public let configuration: WriterConfiguration
@@ -178,32 +178,19 @@ public final class ReadingWriter: Service, Sendable {
     /// The retrying write path, for tests.
     public func writeWithRetryForTesting(_ batch: [Reading]) async { await writeWithRetry(batch) }
 
+    /// The readings, and beside them the partial aggregate per (sensor, minute) of the rows this
+    /// statement actually inserted; `RollupService` folds those into the rollups and latest values.
     public static let insertSQL = """
-        WITH input AS (
-            SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[]) AS t(sensor_id, ts, value)
-        ), inserted AS (
-            INSERT INTO readings (sensor_id, ts, value) SELECT sensor_id, ts, value FROM input
+        WITH inserted AS (
+            INSERT INTO readings (sensor_id, ts, value)
+            SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[])
             ON CONFLICT DO NOTHING
             RETURNING sensor_id, ts, value
-        ), minute AS (
-            INSERT INTO readings_1m AS r (sensor_id, bucket, min, max, sum, count)
-            SELECT sensor_id, date_trunc('minute', ts, 'UTC'), min(value), max(value), sum(value), count(*)
-            FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
-            ON CONFLICT (sensor_id, bucket) DO UPDATE SET
-                min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
-                sum = r.sum + excluded.sum, count = r.count + excluded.count
-        ), hour AS (
-            INSERT INTO readings_1h AS r (sensor_id, bucket, min, max, sum, count)
-            SELECT sensor_id, date_trunc('hour', ts, 'UTC'), min(value), max(value), sum(value), count(*)
-            FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
-            ON CONFLICT (sensor_id, bucket) DO UPDATE SET
-                min = least(r.min, excluded.min), max = greatest(r.max, excluded.max),
-                sum = r.sum + excluded.sum, count = r.count + excluded.count
-        ), latest AS (
-            INSERT INTO latest_values AS l (sensor_id, ts, value)
-            SELECT DISTINCT ON (sensor_id) sensor_id, ts, value FROM inserted ORDER BY sensor_id, ts DESC
-            ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
-            WHERE l.ts < excluded.ts
+        ), deltas AS (
+            INSERT INTO rollup_deltas (sensor_id, bucket, min, max, sum, count, last_ts, last_value)
+            SELECT sensor_id, date_trunc('minute', ts, 'UTC'), min(value), max(value), sum(value), count(*),
+                   max(ts), (array_agg(value ORDER BY ts DESC))[1]
+            FROM inserted GROUP BY 1, 2
         )
         SELECT count(*) FROM inserted
         """

@@ -114,6 +114,8 @@ struct Serve: AsyncParsableCommand {
                 services: [
                     .init(service: maintenance),
                     .init(service: RegistryRefresher(store: store, cache: registry, interval: .seconds(refresh), logger: logger)),
+                    // Stops after the writer, so its last pass folds the writer's last batches.
+                    .init(service: RollupService(client: client, logger: logger)),
                     // Ingest ends when it has drained, and then finishes the writer: their returning
                     // during shutdown is expected, and outside it means stop everything gracefully.
                     .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),

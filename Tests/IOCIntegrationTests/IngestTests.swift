@@ -75,6 +75,7 @@ struct IngestTests {
             #expect(check4, "4 + 2 + 1 distinct readings, the repeated pack adds none")
             let converted = try await client.query("SELECT value FROM readings WHERE sensor_id = \(level) AND ts = \(Timestamp(seconds: now - 10))")
             for try await v in converted.decode(Double.self) { #expect(abs(v - 1.7) < 1e-9, "170 cm is stored as 1.7 m") }
+            try await RollupService(client: client, logger: env.logger).runOnce()
             let check5 = try await count(client, "SELECT count(*) FROM latest_values") == 2
             #expect(check5)
             var reasons: [String] = []

@@ -69,8 +69,15 @@ struct StorageTests {
             let check5 = try await writer.insert(batch) == 0
             #expect(check5, "a redelivered batch is a no-op")
             // A late reading into the first minute, plus a duplicate of an existing one.
+            let rollups = RollupService(client: client, chunk: 2, logger: env.logger)
+            let foldedFirst = try await rollups.runOnce()
+            #expect(foldedFirst == 2, "two (sensor, minute) deltas from the first batch, none from the redelivery")
             let check6 = try await writer.insert([Reading(sensorID: id, time: t0.adding(seconds: 5), value: 5.0), batch[0]]) == 1
             #expect(check6)
+            let foldedLate = try await rollups.runOnce()
+            #expect(foldedLate == 1, "the late reading's delta")
+            let foldedAgain = try await rollups.runOnce()
+            #expect(foldedAgain == 0, "a delta is folded once")
             let minute = try await client.query("SELECT min, max, sum, count FROM readings_1m WHERE sensor_id = \(id) AND bucket = \(t0)")
             var found = false
             for try await (min, max, sum, n) in minute.decode((Double, Double, Double, Int64).self) {
@@ -84,6 +91,53 @@ struct StorageTests {
             for try await (ts, value) in latest.decode((Timestamp, Double).self) {
                 #expect(ts == t0.adding(seconds: 70) && value == 2.0, "the late reading must not move latest back")
             }
+        }
+    }
+
+    @Test("folding while writers insert, with redeliveries, leaves the rollups equal to the stored readings")
+    func foldRacesWriters() async throws {
+        try await env.withFreshDatabase { client, _ in
+            _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(testRegistry)
+            let a = try await sensorID(client, station: "T-RIVER-1", metric: "water_level")
+            let b = try await sensorID(client, station: "T-RIVER-2", metric: "water_level")
+            let writer = ReadingWriter(client: client, configuration: .init(lanes: 2, batchSize: 100), logger: env.logger)
+            let rollups = RollupService(client: client, chunk: 7, logger: env.logger)
+            let t0 = Timestamp(seconds: floor(Timestamp.now.seconds / 60) * 60 - 7200)
+            let batches = 40
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (lane, sensor) in [a, b].enumerated() {
+                    group.addTask {
+                        for k in 0..<batches {
+                            // 100 readings 1 s apart, overlapping the previous batch by half: redeliveries.
+                            let batch = (0..<100).map { i in
+                                Reading(sensorID: sensor, time: t0.adding(seconds: Double(k * 50 + i)), value: Double((k * 50 + i) % 17) + Double(lane))
+                            }
+                            await writer.writeWithRetryForTesting(batch)
+                        }
+                    }
+                }
+                group.addTask {
+                    for _ in 0..<30 { try await rollups.runOnce(); try await Task.sleep(for: .milliseconds(5)) }
+                }
+                try await group.waitForAll()
+            }
+            try await rollups.runOnce()
+            let stored = try await count(client, "SELECT count(*) FROM readings")
+            #expect(stored == 2 * (batches * 50 + 50))
+            let mismatches = try await count(client, """
+                SELECT count(*) FROM (
+                    SELECT sensor_id, date_trunc('minute', ts, 'UTC') AS bucket, min(value) AS min, max(value) AS max, sum(value) AS sum, count(*) AS n
+                    FROM readings GROUP BY 1, 2
+                ) r FULL JOIN readings_1m m USING (sensor_id, bucket)
+                WHERE m.count IS DISTINCT FROM r.n OR m.min IS DISTINCT FROM r.min OR m.max IS DISTINCT FROM r.max OR m.sum IS DISTINCT FROM r.sum
+                """)
+            #expect(mismatches == 0, "every minute bucket equals the aggregate of its stored readings")
+            let hourTotal = try await count(client, "SELECT coalesce(sum(count), 0)::int FROM readings_1h")
+            #expect(hourTotal == stored)
+            let latestRight = try await count(client, """
+                SELECT count(*) FROM latest_values l WHERE l.ts = (SELECT max(ts) FROM readings r WHERE r.sensor_id = l.sensor_id)
+                """)
+            #expect(latestRight == 2)
         }
     }
 
@@ -136,9 +190,13 @@ struct SQLScriptTests {
 
     @Test("the shipped migrations split into their statements")
     func shipped() throws {
-        for migration in try Migrator.bundled() {
+        let migrations = try Migrator.bundled()
+        #expect(migrations.map(\.version) == ["001_registry_and_readings", "002_rollup_deltas"], "in name order")
+        for migration in migrations {
             let statements = SQLScript.statements(in: migration.sql)
-            #expect(statements.count > 5)
+            // Each CREATE/ALTER starts a statement of its own (ignoring those inside function bodies).
+            let starts = migration.sql.split(separator: "\n").filter { $0.hasPrefix("CREATE ") || $0.hasPrefix("ALTER ") }.count
+            #expect(statements.count == starts, "\(migration.version)")
             #expect(statements.allSatisfy { !$0.hasSuffix(";") })
         }
     }
