@@ -13,14 +13,14 @@ public struct RollupService: Service {
     let chunk: Int
     let logger: Logger
 
-    private let foldedCounter = Counter(label: "ioc_rollup_deltas_folded_total")
+    private let foldedCounter = Counter(label: "ioc_rollup_batches_folded_total")
     private let passTimer = Timer(label: "ioc_rollup_pass_duration_seconds")
     private let failureCounter = Counter(label: "ioc_rollup_failures_total")
 
     /// - Parameters:
     ///   - interval: the time between passes, which is how far rollups and latest values may trail the readings.
-    ///   - chunk: the most deltas one statement folds; a backlog is folded in several statements.
-    public init(client: PostgresClient, interval: Duration = .seconds(1), chunk: Int = 50_000, logger: Logger) {
+    ///   - chunk: the most batches' deltas one statement folds; a backlog is folded in several statements.
+    public init(client: PostgresClient, interval: Duration = .seconds(5), chunk: Int = 200, logger: Logger) {
         self.client = client
         self.interval = interval
         self.chunk = max(1, chunk)
@@ -28,9 +28,12 @@ public struct RollupService: Service {
     }
 
     public static let foldSQL = """
-        WITH taken AS (
-            DELETE FROM rollup_deltas WHERE ctid = ANY (ARRAY(SELECT ctid FROM rollup_deltas LIMIT $1))
-            RETURNING sensor_id, bucket, min, max, sum, count, last_ts, last_value
+        WITH batches AS (
+            DELETE FROM rollup_deltas WHERE id = ANY (ARRAY(SELECT id FROM rollup_deltas ORDER BY id LIMIT $1))
+            RETURNING sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values
+        ), taken AS (
+            SELECT d.* FROM batches,
+                unnest(sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values) AS d(sensor_id, bucket, min, max, sum, count, last_ts, last_value)
         ), minute AS (
             INSERT INTO readings_1m AS r (sensor_id, bucket, min, max, sum, count)
             SELECT sensor_id, bucket, min(min), max(max), sum(sum), sum(count)::bigint
@@ -51,7 +54,7 @@ public struct RollupService: Service {
             ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
             WHERE l.ts < excluded.ts
         )
-        SELECT count(*) FROM taken
+        SELECT count(*) FROM batches
         """
 
     /// Folds every delta committed so far; returns how many were folded.

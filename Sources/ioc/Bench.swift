@@ -106,14 +106,21 @@ struct BenchIngest: AsyncParsableCommand {
             if let rss { print("bench: IOC peak RSS \(rss / 1024) MiB") }
 
             if !bench.noBaseline {
-                let full = try await bench.baseline(client, ids: ids, count: published, statement: ReadingWriter.insertSQL, shiftDays: 2, logger: logger) {
+                // IOC's own writer statement (rows + rollup deltas) without MQTT, and the fold of the deltas.
+                let writer = ReadingWriter(client: client, configuration: .init(lanes: bench.lanes, batchSize: bench.batchSize), logger: logger)
+                let full = try await bench.baseline(client, ids: ids, count: published, shiftDays: 2, logger: logger, insert: { batch in
+                    _ = try await writer.insert(batch)
+                }, alongside: {
                     try await RollupService(client: client, logger: logger).runOnce()
-                }
-                let plain = try await bench.baseline(client, ids: ids, count: published, statement: """
-                    INSERT INTO readings (sensor_id, ts, value)
-                    SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[]) ON CONFLICT DO NOTHING
-                    """, shiftDays: 3, logger: logger)
-                print(String(format: "bench: baseline, PostgreSQL alone with IOC's statement and rollup folding: %.0f rows/s; IOC/baseline = %.2f", full, rate / full))
+                })
+                let plain = try await bench.baseline(client, ids: ids, count: published, shiftDays: 3, logger: logger, insert: { batch in
+                    var binds = PostgresBindings(capacity: 3)
+                    binds.append(batch.map(\.sensorID)); binds.append(batch.map(\.time)); binds.append(batch.map(\.value))
+                    try await client.query(PostgresQuery(unsafeSQL: """
+                        INSERT INTO readings (sensor_id, ts, value) SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[])
+                        """, binds: binds), logger: logger)
+                })
+                print(String(format: "bench: baseline, PostgreSQL alone with IOC's writer statement and rollup folding: %.0f rows/s; IOC/baseline = %.2f", full, rate / full))
                 print(String(format: "bench: baseline, PostgreSQL alone, plain INSERT … unnest: %.0f rows/s; IOC/baseline = %.2f", plain, rate / plain))
             }
         }
@@ -163,7 +170,8 @@ struct BenchIngest: AsyncParsableCommand {
     }
 
     /// Inserts `count` rows over the bench sensors with `lanes` concurrent batches; returns rows/s.
-    func baseline(_ client: PostgresClient, ids: [Int32], count: Int, statement: String, shiftDays: Int, logger: Logger,
+    func baseline(_ client: PostgresClient, ids: [Int32], count: Int, shiftDays: Int, logger: Logger,
+                  insert: @escaping @Sendable ([Reading]) async throws -> Void,
                   alongside: (@Sendable () async throws -> Void)? = nil) async throws -> Double {
         let start = Timestamp.now.adding(seconds: -Double(shiftDays) * 86_400)
         var batches: [[Reading]] = Array(repeating: [], count: lanes)
@@ -183,10 +191,7 @@ struct BenchIngest: AsyncParsableCommand {
             for lane in 0..<lanes {
                 group.addTask {
                     for (index, batch) in queue.enumerated() where index % lanes == lane {
-                        var binds = PostgresBindings(capacity: 3)
-                        binds.append(batch.map(\.sensorID)); binds.append(batch.map(\.time)); binds.append(batch.map(\.value))
-                        let rows = try await client.query(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
-                        for try await _ in rows {}
+                        try await insert(batch)
                     }
                 }
             }

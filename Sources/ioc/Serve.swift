@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("registry-refresh-seconds"), help: "How often the station registry is reloaded (env IOC_REGISTRY_REFRESH_SECONDS; default 10).")
     var registryRefreshSeconds: Int?
 
+    @Option(name: .customLong("rollup-interval-seconds"), help: "How often 1-minute/1-hour rollups and latest values are brought up to date; they trail the readings by at most this (env IOC_ROLLUP_INTERVAL_SECONDS; default 5).")
+    var rollupIntervalSeconds: Int?
+
     func run() async throws {
         do { try await serve() } catch let error as PSQLError {
             throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
@@ -74,6 +77,8 @@ struct Serve: AsyncParsableCommand {
             maxDelay: .milliseconds(try setting(batchDelayMs, env: "IOC_BATCH_DELAY_MS", default: 40))
         )
         let refresh = try setting(registryRefreshSeconds, env: "IOC_REGISTRY_REFRESH_SECONDS", default: 10)
+        let rollupInterval = try setting(rollupIntervalSeconds, env: "IOC_ROLLUP_INTERVAL_SECONDS", default: 5)
+        guard rollupInterval >= 1 else { throw ValidationError("--rollup-interval-seconds must be at least 1, not \(rollupInterval)") }
 
         let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 6)
         logger.info("starting", metadata: ["database": "\(DatabaseConfiguration.redacted(database.url))", "broker": "\(endpoint)", "http_port": "\(port)"])
@@ -115,7 +120,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: maintenance),
                     .init(service: RegistryRefresher(store: store, cache: registry, interval: .seconds(refresh), logger: logger)),
                     // Stops after the writer, so its last pass folds the writer's last batches.
-                    .init(service: RollupService(client: client, logger: logger)),
+                    .init(service: RollupService(client: client, interval: .seconds(rollupInterval), logger: logger)),
                     // Ingest ends when it has drained, and then finishes the writer: their returning
                     // during shutdown is expected, and outside it means stop everything gracefully.
                     .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),

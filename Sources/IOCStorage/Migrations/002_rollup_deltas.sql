@@ -1,26 +1,30 @@
 -- Rollups off the ingest path.
 --
 -- The writer no longer updates readings_1m, readings_1h and latest_values in its per-batch
--- statement (three ON CONFLICT DO UPDATEs per batch cost two thirds of PostgreSQL's time). It
--- appends, in the same statement as the readings, one row per (sensor, minute) with the partial
--- aggregate of the readings that statement actually inserted (a redelivered reading inserts
--- nothing, so it adds nothing). A delta therefore becomes visible exactly when its readings do.
+-- statement (upserting them cost two thirds of PostgreSQL's time). In the same statement as the
+-- readings it appends one row per batch: the partial aggregates, per (sensor, minute), of the
+-- readings that statement actually inserted (a redelivered reading inserts nothing, so it adds
+-- nothing), as parallel arrays. A delta therefore becomes visible exactly when its readings do.
+-- One row per batch, not per bucket: with sensors that report once a minute every reading is a
+-- bucket of its own, and a row each would double the cost of storing it.
 --
--- The rollup service folds the deltas into the rollups every second with one statement that
+-- The rollup service folds the deltas into the rollups every few seconds with one statement that
 -- deletes the deltas its snapshot sees and merges them: each delta is folded exactly once, late
 -- readings land in their old buckets, and a crash loses nothing (the deltas are ordinary logged
 -- rows; the fold is atomic).
 CREATE TABLE rollup_deltas (
-    sensor_id   integer NOT NULL,
-    bucket      timestamptz NOT NULL,      -- the minute
-    min         double precision NOT NULL,
-    max         double precision NOT NULL,
-    sum         double precision NOT NULL,
-    count       bigint NOT NULL,
-    last_ts     timestamptz NOT NULL,      -- the newest reading of the bucket in this delta
-    last_value  double precision NOT NULL
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sensor_ids  integer[] NOT NULL,
+    buckets     timestamptz[] NOT NULL,       -- the minutes
+    mins        double precision[] NOT NULL,
+    maxs        double precision[] NOT NULL,
+    sums        double precision[] NOT NULL,
+    counts      bigint[] NOT NULL,
+    last_ts     timestamptz[] NOT NULL,       -- the newest reading of the bucket in this batch
+    last_values double precision[] NOT NULL
 );
 
--- The table is emptied every second: vacuum it by row count, not by a fraction of its size.
-ALTER TABLE rollup_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000,
-                               autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 20000);
+-- Kept uncompressed: they live a few seconds, and compressing them costs CPU the ingest needs.
+ALTER TABLE rollup_deltas ALTER COLUMN sensor_ids SET STORAGE EXTERNAL, ALTER COLUMN buckets SET STORAGE EXTERNAL,
+    ALTER COLUMN mins SET STORAGE EXTERNAL, ALTER COLUMN maxs SET STORAGE EXTERNAL, ALTER COLUMN sums SET STORAGE EXTERNAL,
+    ALTER COLUMN counts SET STORAGE EXTERNAL, ALTER COLUMN last_ts SET STORAGE EXTERNAL, ALTER COLUMN last_values SET STORAGE EXTERNAL;
