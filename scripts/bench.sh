@@ -2,6 +2,7 @@
 # Ingest benchmark: broker, database and IOC all on this machine, each scenario with a fresh IOC.
 #   scripts/bench.sh                 # all scenarios
 #   BENCH_READINGS=200000 scripts/bench.sh
+#   BENCH_ONLY="senml-max" scripts/bench.sh       # some scenarios only: senml-max raw-max senml-50k
 # Prints the figures recorded in BENCHMARKS.md; full output in bench-out/ (git-ignored).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -57,11 +58,13 @@ stop_serve() { kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID="";
 scenario() { # NAME ARGS...
     local name=$1
     shift
+    [[ -z "${BENCH_ONLY:-}" || " $BENCH_ONLY " == *" $name "* ]] || return 0
     echo
     echo "== $name"
     start_serve
     "$IOC" bench ingest --database-url "$DB" --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" --password "$BENCH_PASSWORD" \
         --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics" --ioc-pid "$SERVE_PID" "$@" 2>&1 | tee "$OUT/$name.txt"
+    curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/$name.metrics" || true
     stop_serve
 }
 

@@ -114,7 +114,8 @@ public final class IngestService: Service, Sendable {
 
     private func pipeline(_ events: AsyncStream<Event>, permits: DispatchSemaphore) async {
         let decoder = MessageDecoder(limits: configuration.limits)
-        var assembler = BatchAssembler(lanes: writer.configuration.lanes, batchSize: writer.configuration.batchSize, maxDelay: writer.configuration.maxDelay)
+        // One batch at a time: full batches go to whichever writer lane is free.
+        var assembler = BatchAssembler(lanes: 1, batchSize: writer.configuration.batchSize, maxDelay: writer.configuration.maxDelay)
         var side: [SideRecord] = []
         var seen: [String: Timestamp] = [:]
         var lastSeenFlush = ContinuousClock.now
@@ -136,11 +137,11 @@ public final class IngestService: Service, Sendable {
                 }
                 deadLetters(for: decoded, message: message, into: &side)
                 for batch in assembler.append(decoded.readings, now: now) {
-                    await writer.submit(batch.readings, lane: batch.lane)
+                    await writer.submit(batch.readings)
                 }
             case .tick:
                 for batch in assembler.due(now: now) {
-                    await writer.submit(batch.readings, lane: batch.lane)
+                    await writer.submit(batch.readings)
                 }
             }
             if side.count >= 500 || (!side.isEmpty && event.isTick) {
@@ -155,7 +156,7 @@ public final class IngestService: Service, Sendable {
         }
         // Drain: the stream ended after the MQTT thread stopped.
         for batch in assembler.flush() {
-            await writer.submit(batch.readings, lane: batch.lane)
+            await writer.submit(batch.readings)
         }
         side.append(contentsOf: seen.map { .gatewaySeen(code: $0.key, at: $0.value) })
         await writer.submit(side: side)

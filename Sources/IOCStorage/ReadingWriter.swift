@@ -7,8 +7,8 @@ import ServiceLifecycle
 
 /// How the writer batches and retries.
 public struct WriterConfiguration: Sendable {
-    /// Parallel lanes, each with one batch in flight; a sensor always uses the same lane, so
-    /// lanes never touch the same rollup rows and cannot deadlock each other.
+    /// Batches written in parallel, each on its own connection. Any lane takes the next batch:
+    /// batches only insert new rows and append deltas, so they never wait for each other's locks.
     public var lanes: Int
     /// Readings per batch before it is sent.
     public var batchSize: Int
@@ -71,7 +71,7 @@ public final class ReadingWriter: Service, Sendable {
     public let configuration: WriterConfiguration
     private let client: PostgresClient
     private let logger: Logger
-    private let lanes: [AsyncChannel<[Reading]>]
+    private let batches = AsyncChannel<[Reading]>()
     private let side = AsyncChannel<[SideRecord]>()
     private let onCommit: @Sendable (CommittedBatch) async -> Void
 
@@ -88,14 +88,13 @@ public final class ReadingWriter: Service, Sendable {
         self.client = client
         self.configuration = configuration
         self.logger = logger
-        self.lanes = (0..<configuration.lanes).map { _ in AsyncChannel<[Reading]>() }
         self.onCommit = onCommit
     }
 
-    /// Hands a batch to its lane; waits while that lane is busy.
-    public func submit(_ batch: [Reading], lane: Int) async {
+    /// Hands a batch to the first free lane; waits while every lane is busy.
+    public func submit(_ batch: [Reading]) async {
         guard !batch.isEmpty else { return }
-        await lanes[lane].send(batch)
+        await batches.send(batch)
     }
 
     public func submit(side records: [SideRecord]) async {
@@ -105,16 +104,16 @@ public final class ReadingWriter: Service, Sendable {
 
     /// No more input: the lanes finish what they hold and `run()` returns.
     public func finish() {
-        for lane in lanes { lane.finish() }
+        batches.finish()
         side.finish()
     }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for lane in lanes {
+                for _ in 0..<configuration.lanes {
                     group.addTask {
-                        for await batch in lane { await self.writeWithRetry(batch) }
+                        for await batch in self.batches { await self.writeWithRetry(batch) }
                     }
                 }
                 group.addTask {

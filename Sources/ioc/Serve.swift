@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("retention-days"), help: "Days of readings kept; older partitions are dropped (env IOC_RETENTION_DAYS; default 400).")
     var retentionDays: Int?
 
-    @Option(name: .customLong("writer-lanes"), help: "Parallel writer lanes, one batch in flight each (env IOC_WRITER_LANES; default 4).")
+    @Option(name: .customLong("writer-lanes"), help: "Batches written to PostgreSQL in parallel, one connection each (env IOC_WRITER_LANES; default 4).")
     var writerLanes: Int?
 
     @Option(name: .customLong("batch-size"), help: "Readings per batch (env IOC_BATCH_SIZE; default 4000).")
