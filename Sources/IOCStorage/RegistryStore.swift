@@ -13,6 +13,13 @@ public struct RegistryStore: Sendable {
         self.logger = logger
     }
 
+    /// Moves forward with every change to gateways, stations or sensors that a snapshot reflects.
+    public func version() async throws -> Int64 {
+        let rows = try await client.query("SELECT version FROM registry_version", logger: logger)
+        for try await version in rows.decode(Int64.self) { return version }
+        throw StorageError(.database, "registry_version has no row; run `ioc migrate`")
+    }
+
     public func load() async throws -> RegistrySnapshot {
         var snapshot = RegistrySnapshot()
         let gateways = try await client.query("SELECT code FROM gateways WHERE enabled", logger: logger)

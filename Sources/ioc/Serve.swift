@@ -93,6 +93,7 @@ struct Serve: AsyncParsableCommand {
             let maintenance = PartitionMaintenance(client: client, retentionDays: retention, logger: logger)
             try await maintenance.runOnce()
             let store = RegistryStore(client: client, logger: logger)
+            let loadedVersion = try await store.version()
             let snapshot = try await store.load()
             registry.replace(with: snapshot)
             logger.info("registry loaded", metadata: ["gateways": "\(snapshot.gateways.count)", "stations": "\(snapshot.stations.count)", "sensors": "\(snapshot.sensorCount)"])
@@ -118,7 +119,7 @@ struct Serve: AsyncParsableCommand {
             let services = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: maintenance),
-                    .init(service: RegistryRefresher(store: store, cache: registry, interval: .seconds(refresh), logger: logger)),
+                    .init(service: RegistryRefresher(store: store, cache: registry, loadedVersion: loadedVersion, interval: .seconds(refresh), logger: logger)),
                     // Stops after the writer, so its last pass folds the writer's last batches.
                     .init(service: RollupService(client: client, interval: .seconds(rollupInterval), logger: logger)),
                     // Ingest ends when it has drained, and then finishes the writer: their returning
@@ -138,18 +139,30 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Reloads the registry periodically so new stations are accepted without a restart.
+/// Checks the registry's version periodically and reloads it when it changed, so new stations are
+/// accepted without a restart.
 struct RegistryRefresher: Service {
     let store: RegistryStore
     let cache: RegistryCache
+    /// The version of the snapshot already in the cache.
+    let loadedVersion: Int64
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
+        var loaded = loadedVersion
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            do { cache.replace(with: try await store.load()) } catch {
+            do {
+                // The version is read before the snapshot: a change made while loading shows next time.
+                let current = try await store.version()
+                guard current != loaded else { continue }
+                let snapshot = try await store.load()
+                cache.replace(with: snapshot)
+                loaded = current
+                logger.info("registry reloaded", metadata: ["version": "\(current)", "stations": "\(snapshot.stations.count)", "sensors": "\(snapshot.sensorCount)"])
+            } catch {
                 logger.warning("reloading the registry failed; keeping the previous one", metadata: ["error": "\(error.databaseSummary)"])
             }
         }

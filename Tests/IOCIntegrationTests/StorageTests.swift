@@ -39,6 +39,26 @@ struct StorageTests {
         }
     }
 
+    @Test("the registry version moves with stations, sensors and gateways, not with a gateway's last-seen time")
+    func registryVersion() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let store = RegistryStore(client: client, logger: env.logger)
+            let v0 = try await store.version()
+            _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(testRegistry)
+            let v1 = try await store.version()
+            #expect(v1 > v0, "an import changes the version")
+            try await client.query("UPDATE gateways SET last_seen_at = now(), status = 'online'")
+            let v2 = try await store.version()
+            #expect(v2 == v1, "status and last-seen are not part of the snapshot")
+            try await client.query("UPDATE sensors SET valid_max = 99 WHERE metric = 'water_level'")
+            let v3 = try await store.version()
+            #expect(v3 > v2)
+            try await client.query("UPDATE gateways SET enabled = false WHERE code = 'GW-T2'")
+            let v4 = try await store.version()
+            #expect(v4 > v3)
+        }
+    }
+
     @Test("a registry with a missing parent unit is refused with the reason")
     func importMissingParent() async throws {
         try await env.withFreshDatabase { client, _ in
@@ -191,11 +211,11 @@ struct SQLScriptTests {
     @Test("the shipped migrations split into their statements")
     func shipped() throws {
         let migrations = try Migrator.bundled()
-        #expect(migrations.map(\.version) == ["001_registry_and_readings", "002_rollup_deltas"], "in name order")
+        #expect(migrations.map(\.version) == ["001_registry_and_readings", "002_rollup_deltas", "003_registry_version"], "in name order")
         for migration in migrations {
             let statements = SQLScript.statements(in: migration.sql)
             // Each CREATE/ALTER starts a statement of its own (ignoring those inside function bodies).
-            let starts = migration.sql.split(separator: "\n").filter { $0.hasPrefix("CREATE ") || $0.hasPrefix("ALTER ") }.count
+            let starts = migration.sql.split(separator: "\n").filter { ["CREATE ", "ALTER ", "INSERT "].contains(where: $0.hasPrefix) }.count
             #expect(statements.count == starts, "\(migration.version)")
             #expect(statements.allSatisfy { !$0.hasSuffix(";") })
         }
