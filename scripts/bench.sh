@@ -53,7 +53,7 @@ start_serve() {
     echo "bench: ioc serve did not become ready" >&2
     exit 1
 }
-stop_serve() { kill -TERM "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=""; }
+stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" || true; SERVE_PID=""; }
 
 scenario() { # NAME ARGS...
     local name=$1
@@ -63,8 +63,7 @@ scenario() { # NAME ARGS...
     echo "== $name"
     start_serve
     "$IOC" bench ingest --database-url "$DB" --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" --password "$BENCH_PASSWORD" \
-        --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics" --ioc-pid "$SERVE_PID" "$@" 2>&1 | tee "$OUT/$name.txt"
-    curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/$name.metrics" || true
+        --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics" --ioc-pid "$SERVE_PID" --metrics-out "$OUT/$name.metrics" "$@" 2>&1 | tee "$OUT/$name.txt"
     stop_serve
 }
 

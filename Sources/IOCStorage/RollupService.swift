@@ -20,7 +20,7 @@ public struct RollupService: Service {
     /// - Parameters:
     ///   - interval: the time between passes, which is how far rollups and latest values may trail the readings.
     ///   - chunk: the most batches' deltas one statement folds; a backlog is folded in several statements.
-    public init(client: PostgresClient, interval: Duration = .seconds(5), chunk: Int = 200, logger: Logger) {
+    public init(client: PostgresClient, interval: Duration = .seconds(10), chunk: Int = 200, logger: Logger) {
         self.client = client
         self.interval = interval
         self.chunk = max(1, chunk)

@@ -26,8 +26,9 @@ struct BenchIngest: AsyncParsableCommand {
         Latency is the age of each reading at commit (reading time = publish time), read off IOC's \
         histogram ioc_reading_age_at_commit_seconds (interpolated within buckets, as Prometheus does). \
         The baselines insert the same rows (same sensors, batch size and lanes, times moved 2 days back) \
-        straight into PostgreSQL: once with IOC's full statement (rows, rollups, latest values) and once \
-        as a plain INSERT … unnest … ON CONFLICT DO NOTHING.
+        straight into PostgreSQL: once with IOC's writer statement (rows and rollup deltas) followed by \
+        folding the deltas into the rollups, and once as a plain INSERT … unnest. With --ioc-pid, IOC is \
+        stopped (SIGTERM) before the baselines, so that its own folding does not compete with them.
         """
     )
 
@@ -48,6 +49,7 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Writer lanes and batch size for the baseline (match IOC's).") var lanes = 4
     @Option(name: .customLong("batch-size")) var batchSize = 4000
     @Flag(help: "Skip the PostgreSQL-alone baselines.") var noBaseline = false
+    @Option(name: .customLong("metrics-out"), help: "Write IOC's metrics at the end of the run to this file.") var metricsOut: String?
     @Option(help: "Publisher connections (each a persistent session).") var connections = 2
 
     func run() async throws {
@@ -88,7 +90,7 @@ struct BenchIngest: AsyncParsableCommand {
             let deadline = ContinuousClock.now + .seconds(600)
             while (after["ioc_writer_readings_stored_total"] ?? 0) < target {
                 guard ContinuousClock.now < deadline else { throw ValidationError("IOC stored \(Int((after["ioc_writer_readings_stored_total"] ?? 0) - (before["ioc_writer_readings_stored_total"] ?? 0))) of \(published) readings within 600 s") }
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(50))
                 after = try await Prometheus.scrape(bench.metricsURL)
                 if ContinuousClock.now - lastPrint > .seconds(5) {
                     print("bench: stored \(Int((after["ioc_writer_readings_stored_total"] ?? 0) - (before["ioc_writer_readings_stored_total"] ?? 0))) of \(published)")
@@ -104,8 +106,18 @@ struct BenchIngest: AsyncParsableCommand {
             print(String(format: "bench: IOC stored %d readings in %.2f s (publishing took %.2f s): %.0f readings/s, %.0f messages/s", published, seconds, (publishDone - started).seconds, rate, Double(bench.messagesFor(published)) / seconds))
             print(String(format: "bench: publish-to-commit latency p50 %.0f ms, p99 %.0f ms", quantiles[0] * 1000, quantiles[1] * 1000))
             if let rss { print("bench: IOC peak RSS \(rss / 1024) MiB") }
+            if let path = bench.metricsOut, let url = URL(string: bench.metricsURL) {
+                let (data, _) = try await URLSession.shared.data(from: url)
+                try data.write(to: URL(fileURLWithPath: path))
+            }
 
             if !bench.noBaseline {
+                if let pid = bench.iocPid {
+                    kill(pid, SIGTERM)
+                    let until = ContinuousClock.now + .seconds(60)
+                    while kill(pid, 0) == 0 && ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(100)) }
+                    print("bench: IOC stopped before the baselines")
+                }
                 // IOC's own writer statement (rows + rollup deltas) without MQTT, and the fold of the deltas.
                 let writer = ReadingWriter(client: client, configuration: .init(lanes: bench.lanes, batchSize: bench.batchSize), logger: logger)
                 let full = try await bench.baseline(client, ids: ids, count: published, shiftDays: 2, logger: logger, insert: { batch in
@@ -135,19 +147,23 @@ struct BenchIngest: AsyncParsableCommand {
         var station = 0
         let started = ContinuousClock.now
         var message = 0
+        // Topics and codes made once: the load generator shares the 2 cores with what it measures.
+        let codes = (0..<stations).map { String(format: "BENCH-%05d", $0) }
+        let rawTopics = codes.map { code in (0..<10).map { "ioc/v1/\(gateway)/raw/\(code)/m\($0)" } }
+        let senmlTopic = "ioc/v1/\(gateway)/senml"
         while sent < readings {
             if rate > 0 {
                 let due = started + .seconds(Double(sent) / rate)
                 if due > ContinuousClock.now { try await Task.sleep(until: due) }
             }
-            let code = String(format: "BENCH-%05d", station)
+            let code = codes[station]
             let publisher = publishers[message % publishers.count]
             message += 1
             let nowMs = Timestamp.now.microseconds / 1000
             switch format {
             case .raw:
                 let metric = (sent / stations) % 10
-                try await publisher.publish(topic: "ioc/v1/\(gateway)/raw/\(code)/m\(metric)", payload: Data(String(Double(sent % 1000) / 10).utf8))
+                try await publisher.publish(topic: rawTopics[station][metric], payload: Data(String(Double(sent % 1000) / 10).utf8))
                 sent += 1
             case .senml:
                 let n = min(pack, readings - sent)
@@ -160,7 +176,7 @@ struct BenchIngest: AsyncParsableCommand {
                     records.append((metric: "m\(i % 10)", time: time, value: Double((sent + i) % 1000) / 10, unit: nil))
                 }
                 nextTime[station] = base + Int64((n + 9) / 10) * 10
-                try await publisher.publish(topic: "ioc/v1/\(gateway)/senml", payload: SenMLEncoder.encode(station: code, records: records))
+                try await publisher.publish(topic: senmlTopic, payload: SenMLEncoder.encode(station: code, records: records))
                 sent += n
             }
             station = (station + 1) % stations

@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("registry-refresh-seconds"), help: "How often the station registry is reloaded (env IOC_REGISTRY_REFRESH_SECONDS; default 10).")
     var registryRefreshSeconds: Int?
 
-    @Option(name: .customLong("rollup-interval-seconds"), help: "How often 1-minute/1-hour rollups and latest values are brought up to date; they trail the readings by at most this (env IOC_ROLLUP_INTERVAL_SECONDS; default 5).")
+    @Option(name: .customLong("rollup-interval-seconds"), help: "How often 1-minute/1-hour rollups and latest values are brought up to date; they trail the readings by at most this (env IOC_ROLLUP_INTERVAL_SECONDS; default 10).")
     var rollupIntervalSeconds: Int?
 
     func run() async throws {
@@ -77,7 +77,7 @@ struct Serve: AsyncParsableCommand {
             maxDelay: .milliseconds(try setting(batchDelayMs, env: "IOC_BATCH_DELAY_MS", default: 40))
         )
         let refresh = try setting(registryRefreshSeconds, env: "IOC_REGISTRY_REFRESH_SECONDS", default: 10)
-        let rollupInterval = try setting(rollupIntervalSeconds, env: "IOC_ROLLUP_INTERVAL_SECONDS", default: 5)
+        let rollupInterval = try setting(rollupIntervalSeconds, env: "IOC_ROLLUP_INTERVAL_SECONDS", default: 10)
         guard rollupInterval >= 1 else { throw ValidationError("--rollup-interval-seconds must be at least 1, not \(rollupInterval)") }
 
         let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 6)
