@@ -67,6 +67,6 @@ scenario() { # NAME ARGS...
     stop_serve
 }
 
-scenario senml-max --format senml --pack 100 --readings "$N"
-scenario raw-max --format raw --readings "$NRAW" --no-baseline
+scenario senml-max --format senml --pack 100 --readings "$N" --pre-encode
+scenario raw-max --format raw --readings "$NRAW" --no-baseline --pre-encode
 scenario senml-50k --format senml --pack 100 --readings "$N" --rate 50000 --no-baseline

@@ -186,8 +186,8 @@ public final class ReadingWriter: Service, Sendable {
             INSERT INTO readings (sensor_id, ts, value)
             SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::float8[])
         )
-        INSERT INTO rollup_deltas (sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values)
-        VALUES ($4::int4[], $5::timestamptz[], $6::float8[], $7::float8[], $8::float8[], $9::int8[], $10::timestamptz[], $11::float8[])
+        INSERT INTO rollup_deltas (entries, sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values)
+        VALUES (cardinality($4::int4[]), $4::int4[], $5::timestamptz[], $6::float8[], $7::float8[], $8::float8[], $9::int8[], $10::timestamptz[], $11::float8[])
         """
 
     /// A batch with readings already stored (a redelivery): only the new rows are inserted, and the
@@ -203,8 +203,8 @@ public final class ReadingWriter: Service, Sendable {
                    count(*) AS n, max(ts) AS lt, (array_agg(value ORDER BY ts DESC))[1] AS lv
             FROM inserted GROUP BY 1, 2
         ), deltas AS (
-            INSERT INTO rollup_deltas (sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values)
-            SELECT array_agg(sensor_id), array_agg(bucket), array_agg(mn), array_agg(mx), array_agg(sm), array_agg(n), array_agg(lt), array_agg(lv)
+            INSERT INTO rollup_deltas (entries, sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values)
+            SELECT count(*), array_agg(sensor_id), array_agg(bucket), array_agg(mn), array_agg(mx), array_agg(sm), array_agg(n), array_agg(lt), array_agg(lv)
             FROM minute HAVING count(*) > 0
         )
         SELECT count(*) FROM inserted

@@ -19,8 +19,9 @@ public struct RollupService: Service {
 
     /// - Parameters:
     ///   - interval: the time between passes, which is how far rollups and latest values may trail the readings.
-    ///   - chunk: the most batches' deltas one statement folds; a backlog is folded in several statements.
-    public init(client: PostgresClient, interval: Duration = .seconds(10), chunk: Int = 200, logger: Logger) {
+    ///   - chunk: about how many (sensor, minute) deltas one statement folds (whole batches, at least
+    ///     one): a backlog is folded in several statements, each sorting in memory.
+    public init(client: PostgresClient, interval: Duration = .seconds(10), chunk: Int = 50_000, logger: Logger) {
         self.client = client
         self.interval = interval
         self.chunk = max(1, chunk)
@@ -29,8 +30,10 @@ public struct RollupService: Service {
 
     public static let foldSQL = """
         WITH batches AS (
-            DELETE FROM rollup_deltas WHERE id = ANY (ARRAY(SELECT id FROM rollup_deltas ORDER BY id LIMIT $1))
-            RETURNING sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values
+            DELETE FROM rollup_deltas WHERE id = ANY (ARRAY(
+                SELECT id FROM (SELECT id, entries, sum(entries) OVER (ORDER BY id) AS upto FROM rollup_deltas) c
+                WHERE upto - entries < $1))
+            RETURNING entries, sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values
         ), taken AS (
             SELECT d.* FROM batches,
                 unnest(sensor_ids, buckets, mins, maxs, sums, counts, last_ts, last_values) AS d(sensor_id, bucket, min, max, sum, count, last_ts, last_value)
@@ -54,26 +57,26 @@ public struct RollupService: Service {
             ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
             WHERE l.ts < excluded.ts
         )
-        SELECT count(*) FROM batches
+        SELECT count(*), coalesce(sum(entries), 0) FROM batches
         """
 
-    /// Folds every delta committed so far; returns how many were folded.
+    /// Folds every delta committed so far; returns how many batches' deltas were folded.
     @discardableResult
     public func runOnce() async throws -> Int {
         var total = 0
         let started = ContinuousClock.now
         while true {
             let limit = chunk
-            let folded = try await withDeadline(.seconds(60), what: "folding rollup deltas") {
+            let (batches, entries) = try await withDeadline(.seconds(60), what: "folding rollup deltas") {
                 var binds = PostgresBindings(capacity: 1)
-                binds.append(Int32(clamping: limit))
+                binds.append(Int64(limit))
                 let rows = try await client.query(PostgresQuery(unsafeSQL: Self.foldSQL, binds: binds), logger: logger)
-                var n = 0
-                for try await count in rows.decode(Int64.self) { n = Int(count) }
-                return n
+                var result = (0, 0)
+                for try await (b, e) in rows.decode((Int64, Int64).self) { result = (Int(b), Int(e)) }
+                return result
             }
-            total += folded
-            if folded < chunk { break }
+            total += batches
+            if batches == 0 || entries < chunk { break }
         }
         if total > 0 {
             foldedCounter.increment(by: total)

@@ -49,6 +49,7 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Writer lanes and batch size for the baseline (match IOC's).") var lanes = 4
     @Option(name: .customLong("batch-size")) var batchSize = 4000
     @Flag(help: "Skip the PostgreSQL-alone baselines.") var noBaseline = false
+    @Flag(name: .customLong("pre-encode"), help: "Encode every payload before the clock starts, so the load generator's encoding does not compete with IOC for CPU. The readings' times are then the encoding time: latency figures include the wait before publishing.") var preEncode = false
     @Option(name: .customLong("metrics-out"), help: "Write IOC's metrics at the end of the run to this file.") var metricsOut: String?
     @Option(help: "Publisher connections (each a persistent session).") var connections = 2
 
@@ -81,8 +82,22 @@ struct BenchIngest: AsyncParsableCommand {
             for p in publishers { try await p.waitUntilConnected() }
 
             print("bench: publishing \(bench.readings) readings as \(bench.format == .senml ? "SenML packs of \(bench.pack)" : "raw messages (1 reading each)") \(bench.rate > 0 ? "at \(Int(bench.rate))/s" : "as fast as possible")")
+            var source = MessageSource(format: bench.format, pack: bench.pack, readings: bench.readings, stations: stationCount, gateway: gateway)
+            var encoded: [(topic: String, payload: Data, readings: Int)] = []
+            if bench.preEncode {
+                while let m = source.next() { encoded.append(m) }
+                print("bench: \(encoded.count) messages encoded before the clock starts")
+            }
             let started = ContinuousClock.now
-            let published = try await bench.publish(publishers, stations: stationCount)
+            var index = 0
+            let published = try await bench.publish(publishers) {
+                if bench.preEncode {
+                    guard index < encoded.count else { return nil }
+                    defer { index += 1 }
+                    return encoded[index]
+                }
+                return source.next()
+            }
             let publishDone = ContinuousClock.now
             let target = (before["ioc_writer_readings_stored_total"] ?? 0) + Double(published)
             var after = before
@@ -140,35 +155,45 @@ struct BenchIngest: AsyncParsableCommand {
 
     func messagesFor(_ readings: Int) -> Int { format == .raw ? readings : (readings + pack - 1) / pack }
 
-    /// Publishes round-robin over stations; each station's times advance so no reading repeats.
-    func publish(_ publishers: [GatewayPublisher], stations: Int) async throws -> Int {
+    /// The bench's messages, round-robin over stations; each station's times advance so no reading repeats.
+    struct MessageSource {
+        let format: Format
+        let pack: Int
+        let readings: Int
+        let stations: Int
         var sent = 0
-        var nextTime = [Int64](repeating: 0, count: stations)
         var station = 0
-        let started = ContinuousClock.now
-        var message = 0
+        var nextTime: [Int64]
         // Topics and codes made once: the load generator shares the 2 cores with what it measures.
-        let codes = (0..<stations).map { String(format: "BENCH-%05d", $0) }
-        let rawTopics = codes.map { code in (0..<10).map { "ioc/v1/\(gateway)/raw/\(code)/m\($0)" } }
-        let senmlTopic = "ioc/v1/\(gateway)/senml"
-        while sent < readings {
-            if rate > 0 {
-                let due = started + .seconds(Double(sent) / rate)
-                if due > ContinuousClock.now { try await Task.sleep(until: due) }
-            }
-            let code = codes[station]
-            let publisher = publishers[message % publishers.count]
-            message += 1
-            let nowMs = Timestamp.now.microseconds / 1000
+        let codes: [String]
+        let rawTopics: [[String]]
+        let senmlTopic: String
+
+        init(format: Format, pack: Int, readings: Int, stations: Int, gateway: String) {
+            self.format = format
+            self.pack = pack
+            self.readings = readings
+            self.stations = stations
+            nextTime = [Int64](repeating: 0, count: stations)
+            codes = (0..<stations).map { String(format: "BENCH-%05d", $0) }
+            rawTopics = codes.map { code in (0..<10).map { "ioc/v1/\(gateway)/raw/\(code)/m\($0)" } }
+            senmlTopic = "ioc/v1/\(gateway)/senml"
+        }
+
+        /// The next message, its readings stamped with the current time.
+        mutating func next() -> (topic: String, payload: Data, readings: Int)? {
+            guard sent < readings else { return nil }
+            defer { station = (station + 1) % stations }
             switch format {
             case .raw:
                 let metric = (sent / stations) % 10
-                try await publisher.publish(topic: rawTopics[station][metric], payload: Data(String(Double(sent % 1000) / 10).utf8))
+                let value = Double(sent % 1000) / 10
                 sent += 1
+                return (rawTopics[station][metric], Data(String(value).utf8), 1)
             case .senml:
                 let n = min(pack, readings - sent)
                 // n readings over 10 sensors: n/10 times per sensor, 10 ms apart, after the last ones.
-                let base = max(nowMs, nextTime[station])
+                let base = max(Timestamp.now.microseconds / 1000, nextTime[station])
                 var records: [(metric: String, time: Timestamp, value: Double, unit: String?)] = []
                 records.reserveCapacity(n)
                 for i in 0..<n {
@@ -176,10 +201,25 @@ struct BenchIngest: AsyncParsableCommand {
                     records.append((metric: "m\(i % 10)", time: time, value: Double((sent + i) % 1000) / 10, unit: nil))
                 }
                 nextTime[station] = base + Int64((n + 9) / 10) * 10
-                try await publisher.publish(topic: senmlTopic, payload: SenMLEncoder.encode(station: code, records: records))
                 sent += n
+                return (senmlTopic, SenMLEncoder.encode(station: codes[station], records: records), n)
             }
-            station = (station + 1) % stations
+        }
+    }
+
+    /// Publishes what `next` yields, at `rate` readings/s if set; returns the readings published.
+    func publish(_ publishers: [GatewayPublisher], next: () -> (topic: String, payload: Data, readings: Int)?) async throws -> Int {
+        var sent = 0
+        var message = 0
+        let started = ContinuousClock.now
+        while let m = next() {
+            if rate > 0 {
+                let due = started + .seconds(Double(sent) / rate)
+                if due > ContinuousClock.now { try await Task.sleep(until: due) }
+            }
+            try await publishers[message % publishers.count].publish(topic: m.topic, payload: m.payload)
+            message += 1
+            sent += m.readings
         }
         for p in publishers { try await p.drain() }
         return sent

@@ -14,6 +14,7 @@
 -- rows; the fold is atomic).
 CREATE TABLE rollup_deltas (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entries     integer NOT NULL,             -- the length of each array: how much folding this row costs
     sensor_ids  integer[] NOT NULL,
     buckets     timestamptz[] NOT NULL,       -- the minutes
     mins        double precision[] NOT NULL,
