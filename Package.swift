@@ -88,6 +88,9 @@ let package = Package(
             dependencies: [
                 "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

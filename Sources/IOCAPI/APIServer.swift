@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IOCStorage
 import Logging
 import Prometheus
 
@@ -12,7 +13,7 @@ public struct ReadinessChecks: Sendable {
     }
 }
 
-/// The HTTP side of IOC: health, readiness and Prometheus metrics (the full API is built on this).
+/// The HTTP side of IOC: health, readiness, Prometheus metrics and `/api/v1` (rules so far).
 public enum APIServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -24,8 +25,9 @@ public enum APIServer {
         }
     }
 
-    public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+    public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, rules: RuleStore? = nil) -> Router<BasicRequestContext> {
         let router = Router()
+        if let rules { RulesAPI.addRoutes(to: router, store: rules) }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
@@ -49,9 +51,10 @@ public enum APIServer {
         return router
     }
 
-    public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
+    public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
+                                       rules: RuleStore? = nil, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness, metrics: metrics),
+            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
             logger: logger
         )

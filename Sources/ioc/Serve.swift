@@ -113,7 +113,7 @@ struct Serve: AsyncParsableCommand {
             ])
             let app = APIServer.makeApplication(
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
-                readiness: readiness, metrics: metrics, logger: logger
+                readiness: readiness, metrics: metrics, rules: RuleStore(client: client, logger: logger), logger: logger
             )
             // Dependency order: shutdown runs in reverse, so HTTP stops first and the writer last.
             let services = ServiceGroup(configuration: .init(

@@ -1,0 +1,155 @@
+import Foundation
+import Hummingbird
+import IOCCore
+import IOCStorage
+
+/// The errors of the HTTP API, all with one JSON shape:
+/// `{"error":{"code":"invalid_rule","message":"…","field":"condition.levels[1]"}}`.
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    var response: Response {
+        var error: [String: String] = ["code": code, "message": message]
+        if let field { error["field"] = field }
+        return APIJSON.response(["error": error], status: status)
+    }
+}
+
+enum APIJSON {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"the response could not be encoded"}}"#.utf8)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data + Data("\n".utf8))))
+    }
+
+    /// Reads a JSON body into `T`, with an error that names what is wrong and where.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 1 << 20) async throws(APIError) -> T {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: limit) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes")
+        }
+        guard body.readableBytes > 0 else { throw APIError(.badRequest, "empty_body", "the request needs a JSON body") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch {
+            throw APIError(.badRequest, "invalid_json", "the body is not valid JSON: \(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { partial, key in
+                if let index = key.intValue { return partial + "[\(index)]" }
+                return partial.isEmpty ? key.stringValue : partial + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return APIError(.badRequest, "invalid_rule", "\(key.stringValue) is required", field: path(context.codingPath + [key]))
+        case .typeMismatch(let type, let context):
+            return APIError(.badRequest, "invalid_rule", "expected \(type) here: \(context.debugDescription)", field: path(context.codingPath))
+        case .valueNotFound(let type, let context):
+            return APIError(.badRequest, "invalid_rule", "expected \(type), found null", field: path(context.codingPath))
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return APIError(.badRequest, "invalid_json", "the body is not valid JSON: \(context.debugDescription)") }
+            return APIError(.badRequest, "invalid_rule", context.debugDescription, field: field)
+        @unknown default:
+            return APIError(.badRequest, "invalid_json", "\(error)")
+        }
+    }
+}
+
+/// `/api/v1/rules`: list, get, create, update, enable/disable, delete. Every rule is validated
+/// before it is stored; a rule that does not validate is refused with the field and the reason.
+enum RulesAPI {
+    struct RuleList: Encodable {
+        var rules: [AlertRule]
+    }
+
+    static func addRoutes(to router: Router<BasicRequestContext>, store: RuleStore) {
+        let rules = router.group("/api/v1/rules")
+        rules.get { request, _ in
+            await respond {
+                let enabledOnly = request.uri.queryParameters.get("enabled") == "true"
+                return APIJSON.response(RuleList(rules: try await store.list(enabledOnly: enabledOnly)))
+            }
+        }
+        rules.post { request, _ in
+            await respond {
+                let rule = try await APIJSON.decode(AlertRule.self, from: request)
+                return APIJSON.response(try await store.create(rule), status: .created)
+            }
+        }
+        rules.get(":id") { _, context in
+            await respond {
+                let id = try ruleID(context)
+                guard let rule = try await store.get(id) else { throw notFound(id) }
+                return APIJSON.response(rule)
+            }
+        }
+        rules.put(":id") { request, context in
+            await respond {
+                let id = try ruleID(context)
+                let rule = try await APIJSON.decode(AlertRule.self, from: request)
+                guard let stored = try await store.update(id, with: rule) else { throw notFound(id) }
+                return APIJSON.response(stored)
+            }
+        }
+        for (path, enabled) in [("enable", true), ("disable", false)] {
+            rules.post(":id/\(path)") { _, context in
+                await respond {
+                    let id = try ruleID(context)
+                    guard let stored = try await store.setEnabled(id, enabled) else { throw notFound(id) }
+                    return APIJSON.response(stored)
+                }
+            }
+        }
+        rules.delete(":id") { _, context in
+            await respond {
+                let id = try ruleID(context)
+                guard try await store.delete(id) else { throw notFound(id) }
+                return Response(status: .noContent)
+            }
+        }
+    }
+
+    static func ruleID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError(.badRequest, "invalid_id", "a rule id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
+        }
+        return id
+    }
+
+    static func notFound(_ id: Int64) -> APIError {
+        APIError(.notFound, "not_found", "there is no rule \(id)")
+    }
+
+    /// Runs a handler and turns its errors into the API's JSON errors.
+    static func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            return error.response
+        } catch let error as RuleValidationError {
+            return APIError(.badRequest, "invalid_rule", error.message, field: error.field).response
+        } catch {
+            return APIError(.serviceUnavailable, "storage_unavailable", "the rule could not be read or stored: \(error)").response
+        }
+    }
+}
