@@ -7,7 +7,7 @@
 # 2. swift build -c release
 # 3. PostgreSQL (port 5433, or a free one) and Mosquitto (port 1883, or a free one) with state in
 #    .data/ of this checkout; MQTT users: ioc and every gateway of the registry
-# 4. ioc migrate; ioc import deploy/sample/registry.json
+# 4. ioc migrate; ioc import deploy/sample/registry.json; ioc import-rules deploy/sample/rules.json
 # 5. ioc serve in the background (log: .data/logs/ioc.log), waits for /readyz
 # 6. ioc simulate in the background (log: .data/logs/simulate.log)
 # Running it again reuses .data/ (same database, passwords, broker queue). .data/env holds the
@@ -132,6 +132,7 @@ EOF
 say "4/6 migrate and import ${REGISTRY#"$REPO"/}"
 "$BIN" migrate </dev/null
 "$BIN" import "$REGISTRY" </dev/null
+"$BIN" import-rules "$REPO/deploy/sample/rules.json" </dev/null
 
 say "5/6 ioc serve (log: .data/logs/ioc.log)"
 base=http://127.0.0.1:$IOC_HTTP_PORT

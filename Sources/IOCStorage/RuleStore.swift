@@ -77,6 +77,44 @@ public struct RuleStore: Sendable {
         return false
     }
 
+    /// Loads a rule set: a rule whose name is already stored replaces it, the others are created.
+    /// Every rule is validated first, so a set with one bad rule changes nothing.
+    public func importRules(_ rules: [AlertRule]) async throws -> (created: Int, updated: Int) {
+        for (index, rule) in rules.enumerated() {
+            do { try rule.validate() } catch {
+                throw StorageError(.importFormat, "rule \(index + 1) (\(rule.name.isEmpty ? "no name" : rule.name)): \(error.field): \(error.message)")
+            }
+        }
+        var byName: [String: Int64] = [:]
+        for stored in try await list() { if let id = stored.id { byName[stored.name] = id } }
+        var created = 0, updated = 0
+        for rule in rules {
+            if let id = byName[rule.name], try await update(id, with: rule) != nil {
+                updated += 1
+            } else {
+                _ = try await create(rule)
+                created += 1
+            }
+        }
+        return (created, updated)
+    }
+
+    /// The file form of a rule set: `{"rules": [ … ]}`.
+    public struct RuleSet: Codable, Sendable {
+        public var rules: [AlertRule]
+        public init(rules: [AlertRule]) { self.rules = rules }
+    }
+
+    public static func loadRuleSet(path: String) throws -> [AlertRule] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StorageError(.importFormat, "cannot read \(path): \(error.localizedDescription)")
+        }
+        do { return try JSONDecoder().decode(RuleSet.self, from: data).rules } catch {
+            throw StorageError(.importFormat, "\(path) is not a rule set ({\"rules\": [...]}): \(error)")
+        }
+    }
+
     static func definition(of rule: AlertRule) throws -> String {
         var rule = rule
         rule.id = nil

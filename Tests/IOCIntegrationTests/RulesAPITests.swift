@@ -82,6 +82,24 @@ struct RulesAPITests {
         }
     }
 
+    @Test("importing the default rule set twice replaces by name; a set with one bad rule changes nothing")
+    func importRuleSet() async throws {
+        let shipped = try RuleStore.loadRuleSet(path: repoPath("deploy/sample/rules.json"))
+        try await env.withFreshDatabase { client, _ in
+            let store = RuleStore(client: client, logger: env.logger)
+            let first = try await store.importRules(shipped)
+            #expect(first.created == shipped.count && first.updated == 0)
+            let again = try await store.importRules(shipped)
+            #expect(again.created == 0 && again.updated == shipped.count)
+            var bad = shipped
+            bad[1].condition = .noData(.init(afterSeconds: 0))
+            bad[0].name = "a new rule that must not be stored"
+            await #expect(throws: StorageError.self) { _ = try await store.importRules(bad) }
+            let names = try await store.list().map(\.name)
+            #expect(names == shipped.map(\.name), "nothing changed")
+        }
+    }
+
     @Test("bad requests get a specific error with the field, and store nothing", arguments: [
         ("POST", "/api/v1/rules", "", 400, "empty_body", nil),
         ("POST", "/api/v1/rules", "{not json", 400, "invalid_json", nil),
