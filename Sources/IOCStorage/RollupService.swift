@@ -88,9 +88,10 @@ public struct RollupService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
             await passLoggingFailures()
         }
-        // The writer stops before this service (service order): fold what it stored last.
+        // The writer stops before this service (service order): fold what it stored last, once.
         await passLoggingFailures()
         logger.info("rollup service stopped")
     }

@@ -66,8 +66,13 @@ public struct RuleStore: Sendable {
 
     /// Enables or disables rule `id`; nil when there is no such rule.
     public func setEnabled(_ id: Int64, _ enabled: Bool) async throws -> AlertRule? {
-        try await client.query("UPDATE rules SET enabled = \(enabled), updated_at = now() WHERE id = \(id)", logger: logger)
-        return try await get(id)
+        let rows = try await client.query("""
+            UPDATE rules SET enabled = \(enabled), updated_at = now() WHERE id = \(id) RETURNING definition::text, enabled
+            """, logger: logger)
+        for try await (definition, enabled) in rows.decode((String, Bool).self) {
+            return try Self.rule(id: id, definition: definition, enabled: enabled)
+        }
+        return nil
     }
 
     /// Deletes rule `id`; false when there was none.
