@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure domain: readings, units, payload decoding and validation. No I/O.
@@ -56,11 +58,41 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Debian's libcurl, for e-mail over SMTP (seen only by IOCNotify).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Notification channels: webhook (HMAC-SHA256), e-mail (SMTP through libcurl), SMS gateway,
+        // Telegram Bot API. No database, no rules: given a message and an address, deliver it.
+        .target(
+            name: "IOCNotify",
+            dependencies: [
+                "IOCCore", "CCurl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The alert pipeline: rule shards on serial queues fed after commit, alerts and their
+        // events in PostgreSQL, the notification outbox and its dispatcher, escalation.
+        .target(
+            name: "IOCAlerting",
+            dependencies: [
+                "IOCCore", "IOCStorage", "IOCNotify",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // HTTP: health, readiness, Prometheus metrics.
         .target(
             name: "IOCAPI",
             dependencies: [
-                "IOCCore", "IOCStorage",
+                "IOCCore", "IOCStorage", "IOCAlerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "ioc",
             dependencies: [
-                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -86,7 +119,9 @@ let package = Package(
         .testTarget(
             name: "IOCIntegrationTests",
             dependencies: [
-                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI",
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

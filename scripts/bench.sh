@@ -2,7 +2,7 @@
 # Ingest benchmark: broker, database and IOC all on this machine, each scenario with a fresh IOC.
 #   scripts/bench.sh                 # all scenarios
 #   BENCH_READINGS=200000 scripts/bench.sh
-#   BENCH_ONLY="senml-max" scripts/bench.sh       # some scenarios only: senml-max raw-max senml-50k
+#   BENCH_ONLY="senml-max" scripts/bench.sh       # some scenarios only: senml-max raw-max senml-50k rules alerts
 # Prints the figures recorded in BENCHMARKS.md; full output in bench-out/ (git-ignored).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -70,3 +70,29 @@ scenario() { # NAME ARGS...
 scenario senml-max --format senml --pack 100 --readings "$N" --pre-encode
 scenario raw-max --format raw --readings "$NRAW" --no-baseline --pre-encode
 scenario senml-50k --format senml --pack 100 --readings "$N" --rate 50000 --no-baseline
+
+wanted() { [[ -z "${BENCH_ONLY:-}" || " $BENCH_ONLY " == *" $1 "* ]]; }
+
+# Rule evaluation on the pipeline alone: 10,000 rules, no broker, no database.
+if wanted rules; then
+    echo
+    echo "== rules"
+    "$IOC" bench rules --rules 10000 --sensors 2000 --readings 5000000 --shards 2 | tee "$OUT/rules.txt"
+fi
+
+# Reading published → webhook received, while 20,000 readings/s of other traffic flow.
+if wanted alerts; then
+    echo
+    echo "== alerts (background: 20,000 readings/s)"
+    start_serve
+    "$IOC" bench ingest --database-url "$DB" --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" --password "$BENCH_PASSWORD" \
+        --metrics-url "http://127.0.0.1:$HTTP_PORT/metrics" --format senml --pack 100 --readings 3000000 --rate 20000 --no-baseline \
+        >"$OUT/alerts-background.txt" 2>&1 &
+    BACKGROUND=$!
+    sleep 10
+    "$IOC" bench alerts --database-url "$DB" --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" --password "$BENCH_PASSWORD" \
+        --probes 200 --interval-ms 500 2>&1 | tee "$OUT/alerts.txt"
+    wait "$BACKGROUND" || echo "bench: the background traffic did not finish cleanly (see $OUT/alerts-background.txt)"
+    grep -E "readings/s|stored" "$OUT/alerts-background.txt" | tail -n 3
+    stop_serve
+fi

@@ -90,6 +90,9 @@ ioc_ensure_packages() {
     { command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null; } || missing+=(mosquitto-clients)
     [[ -f /usr/include/mosquitto.h ]] || missing+=(libmosquitto-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    [[ -f /usr/include/x86_64-linux-gnu/curl/curl.h || -f /usr/include/curl/curl.h ]] ||
+        pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+    /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
     command -v curl >/dev/null || missing+=(curl)
     command -v python3 >/dev/null || missing+=(python3)
     { command -v ps >/dev/null && command -v pgrep >/dev/null; } || missing+=(procps)

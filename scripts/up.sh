@@ -7,7 +7,8 @@
 # 2. swift build -c release
 # 3. PostgreSQL (port 5433, or a free one) and Mosquitto (port 1883, or a free one) with state in
 #    .data/ of this checkout; MQTT users: ioc and every gateway of the registry
-# 4. ioc migrate; ioc import deploy/sample/registry.json; ioc import-rules deploy/sample/rules.json
+# 4. ioc migrate; ioc import deploy/sample/registry.json; ioc import-rules deploy/sample/rules.json;
+#    ioc import-paging deploy/sample/paging.json (contacts, rota, escalation policies)
 # 5. ioc serve in the background (log: .data/logs/ioc.log), waits for /readyz
 # 6. ioc simulate in the background (log: .data/logs/simulate.log)
 # Running it again reuses .data/ (same database, passwords, broker queue). .data/env holds the
@@ -133,6 +134,7 @@ say "4/6 migrate and import ${REGISTRY#"$REPO"/}"
 "$BIN" migrate </dev/null
 "$BIN" import "$REGISTRY" </dev/null
 "$BIN" import-rules "$REPO/deploy/sample/rules.json" </dev/null
+"$BIN" import-paging "$REPO/deploy/sample/paging.json" </dev/null
 
 say "5/6 ioc serve (log: .data/logs/ioc.log)"
 base=http://127.0.0.1:$IOC_HTTP_PORT

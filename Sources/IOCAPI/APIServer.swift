@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IOCAlerting
 import IOCStorage
 import Logging
 import Prometheus
@@ -25,9 +26,14 @@ public enum APIServer {
         }
     }
 
-    public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, rules: RuleStore? = nil) -> Router<BasicRequestContext> {
+    public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, rules: RuleStore? = nil,
+                                  alerting: AlertingEndpoints? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         if let rules { RulesAPI.addRoutes(to: router, store: rules) }
+        if let alerting {
+            AlertsAPI.addRoutes(to: router, endpoints: alerting)
+            PagingAPI.addRoutes(to: router, store: alerting.paging)
+        }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
@@ -52,9 +58,9 @@ public enum APIServer {
     }
 
     public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
-                                       rules: RuleStore? = nil, logger: Logger) -> some ApplicationProtocol {
+                                       rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules),
+            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules, alerting: alerting),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
             logger: logger
         )

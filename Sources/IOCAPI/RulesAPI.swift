@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IOCAlerting
 import IOCCore
 import IOCStorage
 
@@ -28,7 +29,11 @@ public struct APIError: Error, Sendable {
 enum APIJSON {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded())).rfc3339)
+        }
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"the response could not be encoded"}}"#.utf8)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data + Data("\n".utf8))))
@@ -143,11 +148,22 @@ enum RulesAPI {
     /// Runs a handler and turns its errors into the API's JSON errors.
     static func respond(_ body: () async throws -> Response) async -> Response {
         do {
-            return try await body()
+            do {
+                return try await body()
+            } catch {
+                throw underlyingError(error)
+            }
         } catch let error as APIError {
             return error.response
         } catch let error as RuleValidationError {
             return APIError(.badRequest, "invalid_rule", error.message, field: error.field).response
+        } catch let error as PagingValidationError {
+            return APIError(.badRequest, "invalid_paging", error.message, field: error.field).response
+        } catch let error as AlertActionError {
+            switch error.code {
+            case .notFound: return APIError(.notFound, "not_found", error.message).response
+            case .conflict: return APIError(.conflict, "conflict", error.message).response
+            }
         } catch {
             return APIError(.serviceUnavailable, "storage_unavailable", "the rule could not be read or stored: \(error)").response
         }

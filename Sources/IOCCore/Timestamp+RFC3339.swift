@@ -1,3 +1,5 @@
+import Foundation
+
 extension Timestamp {
     /// The earliest and latest instants ingest accepts at all: years 0001 through 9999.
     static let representable: ClosedRange<Int64> = -62_135_596_800_000_000 ... 253_402_300_799_999_999
@@ -165,5 +167,29 @@ extension String {
         while digits.last == "0" { digits.removeLast() }
         append(".")
         append(digits)
+    }
+}
+
+/// In JSON a timestamp is an RFC 3339 string ("2026-11-27T08:00:00+07:00" or "…Z").
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let time = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time such as 2026-11-27T08:00:00+07:00")
+        }
+        self = time
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rfc3339)
+    }
+}
+
+extension Timestamp {
+    /// The instant of a Foundation `Date`, to the microsecond.
+    public init(date: Date) {
+        self.init(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
     }
 }

@@ -78,3 +78,12 @@ extension Error {
         return "\(self)"
     }
 }
+
+/// The error a transaction's body threw (a validation error, say), rather than postgres-nio's
+/// wrapper around it; other errors as they are.
+public func underlyingError(_ error: any Error) -> any Error {
+    if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError {
+        return underlyingError(inner)
+    }
+    return error
+}

@@ -3,8 +3,12 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import IOCAlerting
 import IOCCore
 import IOCIngest
+import IOCNotify
+import Hummingbird
+import Synchronization
 import IOCStorage
 import Logging
 import PostgresNIO
@@ -12,7 +16,7 @@ import PostgresNIO
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them through scripts/bench.sh, which starts the broker, the database and IOC.",
-        subcommands: [BenchIngest.self]
+        subcommands: [BenchIngest.self, BenchRules.self, BenchAlerts.self]
     )
 }
 
@@ -340,4 +344,171 @@ enum Prometheus {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// `ioc bench rules`: rule-evaluation throughput of the pipeline alone.
+struct BenchRules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Rule-evaluation throughput of the pipeline alone (no MQTT, no database), with a one-thread baseline on the same readings.",
+        discussion: "Rules of every kind, each scoped to one sensor; readings go to the shards in batches, as after a commit. Prints one JSON line."
+    )
+
+    @Option(help: "Active rules.") var rules = 10_000
+    @Option(help: "Sensors the rules are spread over.") var sensors = 2_000
+    @Option(help: "Readings evaluated.") var readings = 5_000_000
+    @Option(help: "Shards (serial queues).") var shards = 2
+    @Option(help: "Readings per batch handed to the shards.") var batchSize = 4_000
+
+    func run() async throws {
+        guard rules > 0, sensors > 0, readings > 0, shards > 0, batchSize > 0 else {
+            throw ValidationError("every count must be positive")
+        }
+        let result = await PipelineBenchmark.run(rules: rules, sensors: sensors, readings: readings, shards: shards, batchSize: batchSize)
+        let line: [String: Double] = [
+            "rules": Double(result.rules), "sensors": Double(sensors), "readings": Double(result.readings), "shards": Double(result.shards),
+            "pipeline_readings_per_s": result.pipelineRate.rounded(), "pipeline_seconds": result.pipelineSeconds,
+            "single_thread_readings_per_s": result.singleThreadRate.rounded(), "single_thread_seconds": result.singleThreadSeconds,
+            "alert_changes": Double(result.changes), "late": Double(result.late),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+    }
+}
+
+/// `ioc bench alerts`: reading published → webhook received, while other traffic flows.
+struct BenchAlerts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "Latency from publishing a reading that fires (or clears) an alert to receiving its webhook, measured by a webhook receiver inside this command.",
+        discussion: """
+        Registers station BENCH-ALERT (water level, alarm level II at 2.7 m) under the bench gateway, a levels rule on it, \
+        a contact whose webhook points here and a policy paging it; then publishes 3.0 m and 1.0 m in turn, each reading \
+        stamped with the time it is published, so that every reading fires or resolves an alert and pages. The latency of \
+        a page is its arrival here minus the time of the reading that caused it (the webhook's `at`). Run background \
+        traffic beside it (scripts/bench.sh runs `ioc bench ingest --rate 20000`). Prints one JSON line.
+        """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(name: .customLong("mqtt-url")) var mqttURL = "mqtt://127.0.0.1:1883"
+    @Option(help: "Bench gateway code; needs a broker account.") var gateway = "GW-BENCH"
+    @Option(help: "Broker password of the bench gateway.") var password: String
+    @Option(help: "Readings that each fire or resolve an alert.") var probes = 200
+    @Option(help: "Milliseconds between probes.") var intervalMs = 500
+    @Option(help: "Port of the webhook receiver.") var port = 0
+    @Option(help: "Seconds to wait for IOC to load the rule and paging configuration.") var reloadWait: Double = 4
+
+    func run() async throws {
+        _ = bootstrapLogging
+        let logger = { var l = Logger(label: "ioc.bench"); l.logLevel = .warning; return l }()
+        guard probes > 0, intervalMs > 0 else { throw ValidationError("--probes and --interval-ms must be positive") }
+        let receiver = try await LatencyReceiver.start(port: port)
+        let bench = self
+        let secret = "bench-secret-\(UInt64.random(in: 0...UInt64.max))"
+        try await withDatabase(database, logger: logger) { client in
+            var registry = RegistryFile()
+            registry.units = [.init(code: "BENCH", name: "Benchmark", level: "province", parent: nil)]
+            registry.gateways = [.init(code: bench.gateway, name: "Benchmark gateway", unit: "BENCH")]
+            registry.stations = [.init(
+                code: "BENCH-ALERT", name: "Bench alert", unit: "BENCH", domain: "hydrology", gateway: bench.gateway, lat: 13, lon: 109,
+                attributes: .object(["alarm_levels": .object(["II": .number(2.7)])]),
+                sensors: [.init(metric: "water_level", unit: "m", min: -5, max: 50)])]
+            _ = try await RegistryImporter(client: client, logger: logger).importRegistry(registry)
+            _ = try await RuleStore(client: client, logger: logger).importRules([AlertRule(
+                name: "bench: alarm level II", severity: .warning, scope: .station(code: "BENCH-ALERT", metric: "water_level"),
+                condition: .levels(.init(direction: .above, levels: [.init(name: "II", severity: .warning, threshold: .attribute("alarm_levels.II"))], hysteresis: 0.1)))])
+            _ = try await PagingStore(client: client, logger: logger).importConfiguration(PagingConfiguration(
+                contacts: [Contact(name: "bench receiver", channels: [.webhook(url: "http://127.0.0.1:\(receiver.port)/hook", secret: secret)])],
+                escalationPolicies: [EscalationPolicy(name: "bench", match: .init(units: ["BENCH"]), steps: [.init(afterMinutes: 0, targets: [.contact("bench receiver")])])]))
+        }
+        try await Task.sleep(for: .seconds(reloadWait))
+
+        let base = try MQTTEndpoint(url: mqttURL)
+        let publisher = try GatewayPublisher(gateway: gateway, endpoint: MQTTEndpoint(host: base.host, port: base.port, username: gateway, password: password),
+                                             clientID: "ioc-bench-alerts", maxOutstanding: 100)
+        try publisher.start()
+        try await publisher.waitUntilConnected()
+        print("bench: \(probes) probes every \(intervalMs) ms; webhook receiver on port \(receiver.port)")
+        var next = ContinuousClock.now
+        for index in 0..<probes {
+            let millis = Timestamp(date: Date()).microseconds / 1000
+            let value = index.isMultiple(of: 2) ? 3.0 : 1.0
+            let payload = #"{"station":"BENCH-ALERT","ts":\#(millis),"values":{"water_level":\#(value)}}"#
+            try await publisher.publish(topic: "ioc/v1/\(gateway)/json", payload: Data(payload.utf8))
+            next += .milliseconds(intervalMs)
+            try await Task.sleep(until: next)
+        }
+        try await Task.sleep(for: .seconds(5))
+        await publisher.stop()
+        let latencies = receiver.latencies(secret: secret).sorted()
+        func quantile(_ q: Double) -> Double {
+            latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int((Double(latencies.count) * q).rounded(.up)) - 1)]
+        }
+        let line: [String: Double] = [
+            "probes": Double(probes), "webhooks_received": Double(latencies.count),
+            "p50_ms": (quantile(0.5) * 1000).rounded(), "p99_ms": (quantile(0.99) * 1000).rounded(),
+            "max_ms": ((latencies.last ?? .nan) * 1000).rounded(),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+        try await receiver.stop()
+        guard latencies.count >= probes else {
+            throw ValidationError("only \(latencies.count) of \(probes) pages arrived")
+        }
+    }
+}
+
+/// A webhook receiver that keeps, for each signed page, its arrival time minus its reading's time.
+final class LatencyReceiver: Sendable {
+    struct Arrival: Sendable { var at: Double; var body: Data; var timestamp: String; var signature: String }
+    let port: Int
+    private let arrivals: Mutex<[Arrival]>
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, arrivals: Mutex<[Arrival]>, task: Task<Void, any Error>) {
+        self.port = port
+        self.arrivals = arrivals
+        self.task = task
+    }
+
+    static func start(port: Int) async throws -> LatencyReceiver {
+        let arrivals = Mutex<[Arrival]>([])
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let now = Date().timeIntervalSince1970
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let arrival = Arrival(at: now, body: Data(buffer: body), timestamp: request.headers[.init("X-IOC-Timestamp")!] ?? "",
+                                  signature: request.headers[.init("X-IOC-Signature")!] ?? "")
+            arrivals.withLock { $0.append(arrival) }
+            return Response(status: .ok)
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let task = Task { try await app.runService() }
+        var bound = 0
+        for await value in stream { bound = value; break }
+        return LatencyReceiver(port: bound, arrivals: arrivals, task: task)
+    }
+
+    /// Seconds from each signed page's reading to its arrival.
+    func latencies(secret: String) -> [Double] {
+        struct Page: Decodable { var at: String }
+        return arrivals.withLock { $0 }.compactMap { arrival in
+            guard let timestamp = Int(arrival.timestamp),
+                  WebhookChannel.signature(secret: secret, timestamp: timestamp, body: arrival.body) == arrival.signature,
+                  let page = try? JSONDecoder().decode(Page.self, from: arrival.body),
+                  let at = Timestamp(rfc3339: page.at) else { return nil }
+            return arrival.at - at.seconds
+        }
+    }
+
+    func stop() async throws {
+        task.cancel()
+        _ = await task.result
+    }
 }

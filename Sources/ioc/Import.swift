@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import IOCAlerting
+import IOCCore
 import IOCStorage
 
 struct Import: AsyncParsableCommand {
@@ -51,6 +54,48 @@ struct ImportRules: AsyncParsableCommand {
             for (file, rules) in zip(files, sets) {
                 let (created, updated) = try await store.importRules(rules)
                 print("import-rules: \(file): \(created) created, \(updated) replaced")
+            }
+        }
+    }
+}
+
+struct ImportPaging: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-paging",
+        abstract: "Load contacts, on-call rotas and escalation policies from a JSON file ({\"contacts\": [...], \"rotas\": [...], \"escalation_policies\": [...]}, as deploy/sample/paging.json). Idempotent by name.",
+        discussion: "The whole file is validated first (every rota member and step target must exist); a file with one mistake changes nothing and says where it is."
+    )
+
+    @Argument(help: "Paging configuration files (.json).")
+    var files: [String]
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        _ = bootstrapLogging
+        let logger = try log.makeLogger("ioc.import-paging")
+        var configurations: [PagingConfiguration] = []
+        for file in files {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            }
+            let configuration: PagingConfiguration
+            do { configuration = try JSONDecoder().decode(PagingConfiguration.self, from: data) } catch {
+                throw ValidationError("\(file) is not a paging configuration: \(error)")
+            }
+            if let problem = configuration.problems.first {
+                throw ValidationError("\(file): \(problem.field): \(problem.message)")
+            }
+            configurations.append(configuration)
+        }
+        let files = self.files
+        try await withDatabase(database, logger: logger) { client in
+            let store = PagingStore(client: client, logger: logger)
+            for (file, configuration) in zip(files, configurations) {
+                let count = try await store.importConfiguration(configuration)
+                print("import-paging: \(file): \(configuration.contacts.count) contacts, \(configuration.rotas.count) rotas, \(configuration.escalationPolicies.count) escalation policies (\(count) stored)")
             }
         }
     }

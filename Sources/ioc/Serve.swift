@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import AsyncHTTPClient
 import IOCAPI
+import IOCAlerting
+import IOCNotify
 import IOCCore
 import IOCIngest
 import IOCStorage
@@ -55,6 +58,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rollup-interval-seconds"), help: "How often 1-minute/1-hour rollups and latest values are brought up to date; they trail the readings by at most this (env IOC_ROLLUP_INTERVAL_SECONDS; default 10).")
     var rollupIntervalSeconds: Int?
 
+    @Option(name: .customLong("rule-shards"), help: "Rule pipeline shards, each on its own serial queue (env IOC_RULE_SHARDS; default 2).")
+    var ruleShards: Int?
+
+    @Option(name: .customLong("rule-tick-ms"), help: "How often no-data rules and `for` durations are checked, ms (env IOC_RULE_TICK_MS; default 1000).")
+    var ruleTickMs: Int?
+
+    @Option(name: .customLong("public-url"), help: "The API's address as people reach it, for links in messages (env IOC_PUBLIC_URL; default http://localhost:HTTP_PORT).")
+    var publicURL: String?
+
+    @Option(name: .customLong("language"), help: "Language of messages to contacts that name none: vi or en (env IOC_LANGUAGE; default vi).")
+    var language: String?
+
     func run() async throws {
         do { try await serve() } catch let error as PSQLError {
             throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
@@ -80,7 +95,21 @@ struct Serve: AsyncParsableCommand {
         let rollupInterval = try setting(rollupIntervalSeconds, env: "IOC_ROLLUP_INTERVAL_SECONDS", default: 10)
         guard rollupInterval >= 1 else { throw ValidationError("--rollup-interval-seconds must be at least 1, not \(rollupInterval)") }
 
-        let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 6)
+        let shards = try setting(ruleShards, env: "IOC_RULE_SHARDS", default: 2)
+        guard (1...64).contains(shards) else { throw ValidationError("--rule-shards must be 1…64, not \(shards)") }
+        let tick = try setting(ruleTickMs, env: "IOC_RULE_TICK_MS", default: 1000)
+        guard (10...60_000).contains(tick) else { throw ValidationError("--rule-tick-ms must be 10…60000, not \(tick)") }
+        let languageName = setting(language, env: "IOC_LANGUAGE", default: "vi")
+        guard let messageLanguage = NotificationText.Language(rawValue: languageName) else {
+            throw ValidationError("--language must be vi or en, not \(languageName)")
+        }
+        let pagerConfiguration = Pager.Configuration(
+            publicURL: setting(publicURL, env: "IOC_PUBLIC_URL", default: "http://localhost:\(port)"), defaultLanguage: messageLanguage)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { try? httpClient.syncShutdown() }
+        let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient)
+
+        let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 8)
         logger.info("starting", metadata: ["database": "\(DatabaseConfiguration.redacted(database.url))", "broker": "\(endpoint)", "http_port": "\(port)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -98,7 +127,16 @@ struct Serve: AsyncParsableCommand {
             registry.replace(with: snapshot)
             logger.info("registry loaded", metadata: ["gateways": "\(snapshot.gateways.count)", "stations": "\(snapshot.stations.count)", "sensors": "\(snapshot.sensorCount)"])
 
-            let writer = ReadingWriter(client: client, configuration: writerConfiguration, logger: logger)
+            let pager = Pager(configuration: pagerConfiguration, logger: logger)
+            let dispatcher = NotificationDispatcher(client: client, logger: logger) { channels.channel(for: $0) }
+            let pipeline = AlertPipeline(
+                client: client, configuration: PipelineConfiguration(shards: shards, tickInterval: .milliseconds(tick)),
+                pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
+            let escalation = EscalationService(client: client, pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
+            // Rules see a batch once it is committed.
+            let writer = ReadingWriter(client: client, configuration: writerConfiguration, logger: logger) { batch in
+                await pipeline.submit(batch.readings)
+            }
             let ingest = IngestService(
                 configuration: IngestConfiguration(
                     endpoint: endpoint,
@@ -113,7 +151,11 @@ struct Serve: AsyncParsableCommand {
             ])
             let app = APIServer.makeApplication(
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
-                readiness: readiness, metrics: metrics, rules: RuleStore(client: client, logger: logger), logger: logger
+                readiness: readiness, metrics: metrics, rules: RuleStore(client: client, logger: logger),
+                alerting: AlertingEndpoints(
+                    pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
+                    silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
+                logger: logger
             )
             // Dependency order: shutdown runs in reverse, so HTTP stops first and the writer last.
             let services = ServiceGroup(configuration: .init(
@@ -122,6 +164,11 @@ struct Serve: AsyncParsableCommand {
                     .init(service: RegistryRefresher(store: store, cache: registry, loadedVersion: loadedVersion, interval: .seconds(refresh), logger: logger)),
                     // Stops after the writer, so its last pass folds the writer's last batches.
                     .init(service: RollupService(client: client, interval: .seconds(rollupInterval), logger: logger)),
+                    // Stop after the pipeline, which stops after the writer: the last batches are
+                    // evaluated and their notifications queued (and sent, if there is time).
+                    .init(service: dispatcher),
+                    .init(service: escalation),
+                    .init(service: pipeline),
                     // Ingest ends when it has drained, and then finishes the writer: their returning
                     // during shutdown is expected, and outside it means stop everything gracefully.
                     .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),

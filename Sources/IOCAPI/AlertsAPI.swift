@@ -1,0 +1,193 @@
+import Foundation
+import Hummingbird
+import IOCAlerting
+import IOCCore
+import IOCStorage
+
+/// What the alerting endpoints work with.
+public struct AlertingEndpoints: Sendable {
+    public var pipeline: AlertPipeline
+    public var alerts: AlertStore
+    public var silences: SilenceStore
+    public var paging: PagingStore
+
+    public init(pipeline: AlertPipeline, alerts: AlertStore, silences: SilenceStore, paging: PagingStore) {
+        self.pipeline = pipeline
+        self.alerts = alerts
+        self.silences = silences
+        self.paging = paging
+    }
+}
+
+/// `/api/v1/alerts` (list and filter, get with events and deliveries, acknowledge, resolve,
+/// assign, comment) and `/api/v1/silences`.
+enum AlertsAPI {
+    struct AlertList: Encodable { var alerts: [AlertRecord]; var next_before: Int64? }
+    struct AlertDetail: Encodable { var alert: AlertRecord; var events: [AlertEventRecord]; var notifications: [NotificationRecord] }
+    struct ActorBody: Decodable { var by: String; var comment: String? }
+    struct AssignBody: Decodable { var by: String; var assignee: String? }
+    struct CommentBody: Decodable { var by: String; var text: String }
+    struct SilenceList: Encodable { var silences: [Silence] }
+
+    static let states: Set = ["open", "pending", "firing", "acknowledged", "resolved"]
+
+    static func addRoutes(to router: Router<BasicRequestContext>, endpoints: AlertingEndpoints) {
+        let alerts = router.group("/api/v1/alerts")
+        alerts.get { request, _ in
+            await RulesAPI.respond {
+                let filter = try filter(request)
+                let list = try await endpoints.alerts.list(filter)
+                return APIJSON.response(AlertList(alerts: list, next_before: list.count == filter.limit ? list.last?.id : nil))
+            }
+        }
+        alerts.get(":id") { _, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                guard let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
+                return APIJSON.response(AlertDetail(
+                    alert: alert, events: try await endpoints.alerts.events(of: id),
+                    notifications: try await endpoints.alerts.notifications(of: id)))
+            }
+        }
+        alerts.post(":id/acknowledge") { request, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                let body = try await APIJSON.decode(ActorBody.self, from: request)
+                let actor = try person(body.by)
+                return APIJSON.response(try await endpoints.pipeline.acknowledge(alertID: id, by: actor))
+            }
+        }
+        alerts.post(":id/resolve") { request, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                let body = try await APIJSON.decode(ActorBody.self, from: request)
+                let actor = try person(body.by)
+                if let comment = body.comment, !comment.isEmpty { _ = try await endpoints.alerts.comment(id, by: actor, text: comment) }
+                return APIJSON.response(try await endpoints.pipeline.resolve(alertID: id, by: actor))
+            }
+        }
+        alerts.post(":id/assign") { request, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                let body = try await APIJSON.decode(AssignBody.self, from: request)
+                let actor = try person(body.by)
+                let assignee = body.assignee.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                guard try await endpoints.alerts.assign(id, to: assignee, by: actor), let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
+                return APIJSON.response(alert)
+            }
+        }
+        alerts.post(":id/comments") { request, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                let body = try await APIJSON.decode(CommentBody.self, from: request)
+                let actor = try person(body.by)
+                guard !body.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw APIError(.badRequest, "invalid_comment", "the comment text is empty", field: "text")
+                }
+                guard body.text.count <= 4000 else {
+                    throw APIError(.badRequest, "invalid_comment", "a comment has at most 4000 characters, this one \(body.text.count)", field: "text")
+                }
+                guard try await endpoints.alerts.comment(id, by: actor, text: body.text) else { throw notFound(id) }
+                return APIJSON.response(try await endpoints.alerts.events(of: id), status: .created)
+            }
+        }
+
+        let silences = router.group("/api/v1/silences")
+        silences.get { request, _ in
+            await RulesAPI.respond {
+                let current = request.uri.queryParameters.get("current") != "false"
+                return APIJSON.response(SilenceList(silences: try await endpoints.silences.list(current: current, now: now())))
+            }
+        }
+        silences.post { request, _ in
+            await RulesAPI.respond {
+                let silence = try await APIJSON.decode(Silence.self, from: request)
+                return APIJSON.response(try await endpoints.silences.create(silence), status: .created)
+            }
+        }
+        silences.get(":id") { _, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                guard let silence = try await endpoints.silences.get(id) else {
+                    throw APIError(.notFound, "not_found", "there is no silence \(id)")
+                }
+                return APIJSON.response(silence)
+            }
+        }
+        // Ending a silence keeps it on record (what was suppressed stays explained).
+        silences.delete(":id") { _, context in
+            await RulesAPI.respond {
+                let id = try alertID(context)
+                guard let silence = try await endpoints.silences.expire(id, now: now()) else {
+                    throw APIError(.notFound, "not_found", "there is no silence \(id)")
+                }
+                return APIJSON.response(silence)
+            }
+        }
+    }
+
+    static func now() -> Timestamp {
+        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    static func filter(_ request: Request) throws(APIError) -> AlertFilter {
+        let query = request.uri.queryParameters
+        var filter = AlertFilter()
+        func list(_ name: String) -> [String] {
+            (query.get(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        filter.states = list("state")
+        if let bad = filter.states.first(where: { !states.contains($0) }) {
+            throw APIError(.badRequest, "invalid_filter", "state '\(bad)' is not one of open, pending, firing, acknowledged, resolved", field: "state")
+        }
+        filter.severities = list("severity")
+        if let bad = filter.severities.first(where: { AlertRule.Severity(rawValue: $0) == nil }) {
+            throw APIError(.badRequest, "invalid_filter", "severity '\(bad)' is not one of info, warning, critical", field: "severity")
+        }
+        filter.unit = query.get("unit")
+        filter.domain = query.get("domain")
+        filter.station = query.get("station")
+        if let rule = query.get("rule") {
+            guard let id = Int64(rule), id > 0 else { throw APIError(.badRequest, "invalid_filter", "rule is a rule id (a positive integer), not '\(rule)'", field: "rule") }
+            filter.ruleID = id
+        }
+        for (name, keyPath) in [("from", \AlertFilter.from), ("to", \AlertFilter.to)] {
+            if let text = query.get(name) {
+                guard let time = Timestamp(rfc3339: text) else {
+                    throw APIError(.badRequest, "invalid_filter", "\(name) must be an RFC 3339 time such as 2026-11-27T08:00:00+07:00, not '\(text)'", field: name)
+                }
+                filter[keyPath: keyPath] = Date(timeIntervalSince1970: time.seconds)
+            }
+        }
+        if let limit = query.get("limit") {
+            guard let value = Int(limit), (1...1000).contains(value) else {
+                throw APIError(.badRequest, "invalid_filter", "limit is between 1 and 1000, not '\(limit)'", field: "limit")
+            }
+            filter.limit = value
+        }
+        if let before = query.get("before") {
+            guard let value = Int64(before), value > 0 else { throw APIError(.badRequest, "invalid_filter", "before is an alert id, not '\(before)'", field: "before") }
+            filter.before = value
+        }
+        return filter
+    }
+
+    static func person(_ name: String) throws(APIError) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 200 else {
+            throw APIError(.badRequest, "invalid_actor", "say who does this in \"by\" (1 to 200 characters)", field: "by")
+        }
+        return trimmed
+    }
+
+    static func alertID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError(.badRequest, "invalid_id", "an id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
+        }
+        return id
+    }
+
+    static func notFound(_ id: Int64) -> APIError {
+        APIError(.notFound, "not_found", "there is no alert \(id)")
+    }
+}

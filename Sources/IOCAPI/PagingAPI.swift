@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import IOCAlerting
+import IOCCore
+
+/// `/api/v1/contacts`, `/api/v1/rotas`, `/api/v1/escalation-policies`: list, get, create,
+/// replace, delete, each validated alone and against the rest of the configuration. Rotas also
+/// answer who is on call: `GET /api/v1/rotas/:id/on-call?at=…`.
+enum PagingAPI {
+    struct List<T: Encodable>: Encodable {
+        var items: [T]
+    }
+
+    struct OnCall: Encodable {
+        var rota: String
+        var at: String
+        var on_call: String?
+    }
+
+    static func addRoutes(to router: Router<BasicRequestContext>, store: PagingStore) {
+        addRoutes(Contact.self, path: "/api/v1/contacts", to: router, store: store)
+        addRoutes(Rota.self, path: "/api/v1/rotas", to: router, store: store)
+        addRoutes(EscalationPolicy.self, path: "/api/v1/escalation-policies", to: router, store: store)
+        router.get("/api/v1/rotas/:id/on-call") { request, context in
+            await RulesAPI.respond {
+                let id = try AlertsAPI.alertID(context)
+                guard let rota = try await store.get(Rota.self, id: id) else { throw notFound(Rota.self, id) }
+                var at = AlertsAPI.now()
+                if let text = request.uri.queryParameters.get("at") {
+                    guard let time = Timestamp(rfc3339: text) else {
+                        throw APIError(.badRequest, "invalid_time", "at must be an RFC 3339 time such as 2026-11-27T08:00:00+07:00, not '\(text)'", field: "at")
+                    }
+                    at = time
+                }
+                return APIJSON.response(OnCall(rota: rota.name, at: at.rfc3339, on_call: rota.onCall(at: at)))
+            }
+        }
+    }
+
+    static func addRoutes<T: PagingEntity>(_ type: T.Type, path: String, to router: Router<BasicRequestContext>, store: PagingStore) {
+        let group = router.group(RouterPath(path))
+        group.get { _, _ in
+            await RulesAPI.respond { APIJSON.response(List(items: try await store.list(T.self))) }
+        }
+        group.post { request, _ in
+            await RulesAPI.respond {
+                let entity = try await APIJSON.decode(T.self, from: request)
+                guard let stored = try await store.save(entity) else { throw APIError(.internalServerError, "internal", "not stored") }
+                return APIJSON.response(stored, status: .created)
+            }
+        }
+        group.get(":id") { _, context in
+            await RulesAPI.respond {
+                let id = try AlertsAPI.alertID(context)
+                guard let entity = try await store.get(T.self, id: id) else { throw notFound(T.self, id) }
+                return APIJSON.response(entity)
+            }
+        }
+        group.put(":id") { request, context in
+            await RulesAPI.respond {
+                let id = try AlertsAPI.alertID(context)
+                let entity = try await APIJSON.decode(T.self, from: request)
+                guard let stored = try await store.save(entity, id: id) else { throw notFound(T.self, id) }
+                return APIJSON.response(stored)
+            }
+        }
+        group.delete(":id") { _, context in
+            await RulesAPI.respond {
+                let id = try AlertsAPI.alertID(context)
+                guard try await store.delete(T.self, id: id) else { throw notFound(T.self, id) }
+                return Response(status: .noContent)
+            }
+        }
+    }
+
+    static func notFound<T: PagingEntity>(_ type: T.Type, _ id: Int64) -> APIError {
+        APIError(.notFound, "not_found", "there is no \(T.noun) \(id)")
+    }
+}

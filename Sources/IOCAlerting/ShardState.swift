@@ -1,0 +1,197 @@
+import IOCCore
+
+/// What the state machine of one rule on one sensor decided, for the alert store to persist (and
+/// page) in order.
+public struct AlertChange: Sendable, Hashable {
+    public var ruleID: Int64
+    public var sensorID: Int32
+    public var actions: [AlertStateMachine.Action]
+    /// The value compared by the rule (the reading, the change, the aggregate, the seconds of
+    /// silence) and when.
+    public var value: Double
+    public var at: Timestamp
+    /// Who did it, for operators' actions; nil for the rule itself.
+    public var actor: String?
+
+    public init(ruleID: Int64, sensorID: Int32, actions: [AlertStateMachine.Action], value: Double, at: Timestamp, actor: String? = nil) {
+        self.ruleID = ruleID
+        self.sensorID = sensorID
+        self.actions = actions
+        self.value = value
+        self.at = at
+        self.actor = actor
+    }
+}
+
+/// The evaluation state of one shard: for each of its sensors, every rule bound to it with that
+/// pair's evaluator and state machine. No I/O and no clock: the shard actor feeds it committed
+/// readings and timer ticks and persists the changes it returns. A value, so that it is tested
+/// and benchmarked on its own.
+public struct ShardState: Sendable {
+    struct Slot: Sendable {
+        var ruleID: Int64
+        var evaluator: RuleEvaluator
+        var machine: AlertStateMachine
+    }
+
+    /// The rules this state was built from, by id.
+    public private(set) var rules: [Int64: AlertRule] = [:]
+    private var slots: [Int32: [Slot]] = [:]
+    /// The newest reading evaluated per sensor: anything not newer is late.
+    private var newest: [Int32: Timestamp] = [:]
+    /// Slots that need the timer: no-data conditions and pending alerts (sensor, slot index).
+    public private(set) var evaluated = 0
+    public private(set) var late = 0
+
+    public init() {}
+
+    public var sensorCount: Int { slots.count }
+    public var slotCount: Int { slots.values.reduce(0) { $0 + $1.count } }
+
+    /// Adds the rule `rule` on `sensorID`. `state` resumes an open alert.
+    public mutating func bind(
+        rule: AlertRule, sensorID: Int32, thresholds: [Double?], since: Timestamp,
+        state: AlertStateMachine.State = .inactive
+    ) {
+        guard let id = rule.id else { return }
+        rules[id] = rule
+        let slot = Slot(
+            ruleID: id,
+            evaluator: RuleEvaluator(condition: rule.condition, thresholds: thresholds, since: since),
+            machine: AlertStateMachine(rule: rule, state: state)
+        )
+        slots[sensorID, default: []].append(slot)
+    }
+
+    /// Takes over the evaluation state of pairs that exist in both and whose rule is unchanged, so
+    /// that reloading the rules keeps windows, levels reached and open alerts.
+    public mutating func carryOver(from old: ShardState) {
+        for (sensor, oldSlots) in old.slots {
+            guard var mine = slots[sensor] else { continue }
+            for index in mine.indices {
+                guard let previous = oldSlots.first(where: { $0.ruleID == mine[index].ruleID }),
+                      old.rules[previous.ruleID] == rules[mine[index].ruleID] else { continue }
+                mine[index].evaluator = previous.evaluator
+                mine[index].machine = previous.machine
+            }
+            slots[sensor] = mine
+        }
+        for (sensor, time) in old.newest where slots[sensor] != nil {
+            newest[sensor] = max(newest[sensor] ?? time, time)
+        }
+        evaluated = old.evaluated
+        late = old.late
+    }
+
+    /// The open alerts of pairs that this state no longer has (a rule disabled, deleted or
+    /// rescoped, a sensor removed): the caller closes them.
+    public func orphans(of old: ShardState) -> [(ruleID: Int64, sensorID: Int32)] {
+        var result: [(Int64, Int32)] = []
+        for (sensor, oldSlots) in old.slots {
+            for slot in oldSlots where slot.machine.state != .inactive {
+                let kept = slots[sensor]?.contains { $0.ruleID == slot.ruleID && rules[slot.ruleID] == old.rules[slot.ruleID] } ?? false
+                if !kept { result.append((slot.ruleID, sensor)) }
+            }
+        }
+        return result
+    }
+
+    /// Which (rule, sensor) pairs need stored history, and how far back: window and rate rules.
+    public func seedRequests() -> [(sensorID: Int32, seconds: Double)] {
+        slots.compactMap { sensor, slots in
+            let seconds = slots.map(\.evaluator.seedSeconds).max() ?? 0
+            return (sensor, seconds)
+        }
+    }
+
+    /// Rebuilds the evaluators of `sensorID`'s rules `ruleIDs` (nil: all) from its stored
+    /// readings, oldest first: every reading but the newest is fed without producing alerts, the
+    /// newest is evaluated, so that the condition as of the last stored reading applies (an alert
+    /// that a reading committed just before a restart should have opened opens now; one already
+    /// open, resumed from `alerts`, does not open twice).
+    public mutating func seed(sensorID: Int32, ruleIDs: Set<Int64>? = nil, history: [Reading], into changes: inout [AlertChange]) {
+        guard slots[sensorID] != nil, let last = history.last else { return }
+        let earlier = history.dropLast()
+        slots[sensorID]!.withEach { slot in
+            guard ruleIDs?.contains(slot.ruleID) ?? true else { return }
+            let horizon = last.time.adding(seconds: -slot.evaluator.seedSeconds)
+            slot.evaluator.seed(earlier.filter { $0.time >= horizon })
+            let evaluation = slot.evaluator.evaluate(last)
+            guard let event = AlertStateMachine.Event(evaluation, at: last.time) else { return }
+            let actions = slot.machine.process(event)
+            if !actions.isEmpty {
+                let value = if case .active(_, _, let value) = evaluation { value } else { last.value }
+                changes.append(AlertChange(ruleID: slot.ruleID, sensorID: sensorID, actions: actions, value: value, at: last.time))
+            }
+        }
+        newest[sensorID] = max(newest[sensorID] ?? last.time, last.time)
+    }
+
+    /// Evaluates committed readings in order. A reading not newer than the newest one already
+    /// evaluated for its sensor is counted as late and skipped.
+    public mutating func evaluate(_ readings: some Collection<Reading>, into changes: inout [AlertChange]) {
+        for reading in readings {
+            guard slots[reading.sensorID] != nil else { continue }
+            if let previous = newest[reading.sensorID], reading.time <= previous {
+                late += 1
+                continue
+            }
+            guard reading.value.isFinite else { continue }
+            newest[reading.sensorID] = reading.time
+            evaluated += 1
+            evaluate(reading, into: &changes)
+        }
+    }
+
+    private mutating func evaluate(_ reading: Reading, into changes: inout [AlertChange]) {
+        slots[reading.sensorID]!.withEach { slot in
+            let evaluation = slot.evaluator.evaluate(reading)
+            guard let event = AlertStateMachine.Event(evaluation, at: reading.time) else { return }
+            let actions = slot.machine.process(event)
+            if !actions.isEmpty {
+                let value = if case .active(_, _, let value) = evaluation { value } else { reading.value }
+                changes.append(AlertChange(ruleID: slot.ruleID, sensorID: reading.sensorID, actions: actions, value: value, at: reading.time))
+            }
+        }
+    }
+
+    /// Time passes: no-data conditions become active, pending alerts whose `for` has run fire.
+    public mutating func tick(now: Timestamp, into changes: inout [AlertChange]) {
+        for sensor in Array(slots.keys) {
+            slots[sensor]!.withEach { slot in
+                if let evaluation = slot.evaluator.check(now: now), let event = AlertStateMachine.Event(evaluation, at: now) {
+                    let actions = slot.machine.process(event)
+                    if !actions.isEmpty {
+                        let value = if case .active(_, _, let value) = evaluation { value } else { 0.0 }
+                        changes.append(AlertChange(ruleID: slot.ruleID, sensorID: sensor, actions: actions, value: value, at: now))
+                    }
+                }
+                if slot.machine.nextDeadline.map({ $0 <= now }) ?? false {
+                    let actions = slot.machine.process(.tick(now: now))
+                    if !actions.isEmpty {
+                        changes.append(AlertChange(ruleID: slot.ruleID, sensorID: sensor, actions: actions, value: 0, at: now))
+                    }
+                }
+            }
+        }
+    }
+
+    /// An operator acknowledges or resolves the open alert of (rule, sensor).
+    public mutating func apply(_ event: AlertStateMachine.Event, ruleID: Int64, sensorID: Int32, actor: String, at time: Timestamp) -> AlertChange? {
+        guard let index = slots[sensorID]?.firstIndex(where: { $0.ruleID == ruleID }) else { return nil }
+        let actions = slots[sensorID]![index].machine.process(event)
+        return AlertChange(ruleID: ruleID, sensorID: sensorID, actions: actions, value: .nan, at: time, actor: actor)
+    }
+
+    /// The state machine's state of (rule, sensor), if bound here.
+    public func state(ruleID: Int64, sensorID: Int32) -> AlertStateMachine.State? {
+        slots[sensorID]?.first(where: { $0.ruleID == ruleID })?.machine.state
+    }
+}
+
+extension Array {
+    /// Mutates every element in place (no copy of the array).
+    fileprivate mutating func withEach(_ body: (inout Element) -> Void) {
+        for index in indices { body(&self[index]) }
+    }
+}

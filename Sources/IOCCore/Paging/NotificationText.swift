@@ -1,0 +1,141 @@
+import Foundation
+
+/// The subject and text of a page, in Vietnamese or English. The subject carries the severity
+/// and the rule; the text stands alone (an SMS has no subject) apart from the severity tag.
+public enum NotificationText {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case fired
+        case escalatedSeverity = "escalated_severity"
+        case resolved
+        /// An escalation step pages again while nobody has acknowledged.
+        case reminder
+
+        public init(_ kind: AlertStateMachine.NotificationKind) {
+            switch kind {
+            case .fired: self = .fired
+            case .escalatedSeverity: self = .escalatedSeverity
+            case .resolved: self = .resolved
+            }
+        }
+    }
+
+    public enum Language: String, Sendable, Hashable, Codable, CaseIterable {
+        case vi, en
+    }
+
+    /// `[NGHIÊM TRỌNG] Mực nước vượt báo động III – Trạm Củng Sơn` and
+    /// `Trạm Củng Sơn (PY-CS): mực nước 27,3 m, mức báo động III, lúc 14:05 27/11/2026 (giờ Việt Nam). Chi tiết: …`.
+    public static func render(_ facts: AlertFacts, kind: Kind, language: Language) -> (subject: String, text: String) {
+        let vi = language == .vi
+        let tag = kind == .resolved ? (vi ? "ĐÃ KẾT THÚC" : "RESOLVED") : severityWord(facts.severity, language)
+        let title = [facts.ruleName, facts.level].compactMap(\.self).joined(separator: " ")
+        let station = stationLabel(facts.stationName, vi: vi)
+        let note = switch kind {
+        case .fired, .resolved: ""
+        case .escalatedSeverity: vi ? " (tăng mức)" : " (escalated)"
+        case .reminder: vi ? " (nhắc lại)" : " (reminder)"
+        }
+        let lead = switch kind {
+        case .fired: ""
+        case .escalatedSeverity: vi ? "Tăng mức cảnh báo. " : "Alert escalated. "
+        case .resolved: vi ? "Đã kết thúc. " : "Resolved. "
+        case .reminder: vi ? "Nhắc lại, chưa có ai xác nhận. " : "Reminder, not acknowledged yet. "
+        }
+        var reading = metricName(facts.metric, language) + " " + number(facts.value, language)
+        if !facts.unit.isEmpty { reading += " " + facts.unit }
+        if let level = facts.level, kind != .resolved { reading += vi ? ", mức báo động \(level)" : ", alarm level \(level)" }
+        let when = localTime(facts.time, zoneIdentifier: facts.timeZone, language)
+        let acknowledged = facts.acknowledgedBy.map { vi ? " Đã được \($0) xác nhận." : " Acknowledged by \($0)." } ?? ""
+        let text = vi
+            ? "\(lead)\(station) (\(facts.stationCode)): \(reading), lúc \(when).\(acknowledged) Chi tiết: \(facts.link)"
+            : "\(lead)\(station) (\(facts.stationCode)): \(reading), at \(when).\(acknowledged) Details: \(facts.link)"
+        return ("[\(tag)] \(title) – \(station)\(note)", text)
+    }
+
+    static func severityWord(_ severity: AlertRule.Severity, _ language: Language) -> String {
+        switch (severity, language) {
+        case (.info, .vi): "THÔNG TIN"
+        case (.warning, .vi): "CẢNH BÁO"
+        case (.critical, .vi): "NGHIÊM TRỌNG"
+        case (.info, .en): "INFO"
+        case (.warning, .en): "WARNING"
+        case (.critical, .en): "CRITICAL"
+        }
+    }
+
+    /// The names of well-known metrics; any other metric is shown as it is.
+    static func metricName(_ metric: String, _ language: Language) -> String {
+        switch (metric, language) {
+        case ("water_level", .vi): "mực nước"
+        case ("water_level", .en): "water level"
+        case ("rain", .vi), ("rainfall", .vi): "lượng mưa"
+        case ("rain", .en), ("rainfall", .en): "rainfall"
+        case ("pm2_5", _), ("pm25", _): "PM2.5"
+        case ("aqi", _): "VN_AQI"
+        case ("salinity", .vi): "độ mặn"
+        case ("salinity", .en): "salinity"
+        default: metric
+        }
+    }
+
+    /// At most three decimals and no trailing zeros, with a decimal comma in Vietnamese:
+    /// 27.3 is `27,3`, 100 is `100`. No thousands separators, which the two languages write
+    /// the other way round.
+    static func number(_ value: Double, _ language: Language) -> String {
+        let thousandths = (value * 1000).rounded()
+        guard thousandths.isFinite, thousandths.magnitude < 1e18 else { return value.shown }
+        let scaled = Int64(thousandths)
+        let (whole, fraction) = scaled.magnitude.quotientAndRemainder(dividingBy: 1000)
+        var text = (scaled < 0 ? "-" : "") + String(whole)
+        if fraction > 0 {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 3 - digits.count) + digits
+            while digits.last == "0" { digits.removeLast() }
+            text += (language == .vi ? "," : ".") + digits
+        }
+        return text
+    }
+
+    /// `14:05 27/11/2026 (giờ Việt Nam)` or `14:05 27 Nov 2026 (ICT)`; another zone is named by
+    /// its offset at that moment, like `(UTC+9)`.
+    static func localTime(_ time: Timestamp, zoneIdentifier: String, _ language: Language) -> String {
+        let zone = TimeZone(identifier: zoneIdentifier) ?? TimeZone(identifier: Rota.vietnam)!
+        let offset = zone.secondsFromGMT(for: time.date)
+        let local = time.microseconds.floorDividedBy(1_000_000).quotient + Int64(offset)
+        let (days, secondsOfDay) = local.floorDividedBy(86_400)
+        let (year, month, day) = Timestamp.civil(fromDays: days)
+        var clock = ""
+        clock.appendPadded(secondsOfDay / 3600, width: 2)
+        clock += ":"
+        clock.appendPadded(secondsOfDay / 60 % 60, width: 2)
+        let vietnam = ["Asia/Ho_Chi_Minh", "Asia/Saigon"].contains(zone.identifier)
+        var zoneName = "UTC\(offset < 0 ? "-" : "+")\(abs(offset) / 3600)"
+        if abs(offset) % 3600 != 0 {
+            zoneName += ":"
+            zoneName.appendPadded(abs(offset) / 60 % 60, width: 2)
+        }
+        switch language {
+        case .vi:
+            var date = ""
+            date.appendPadded(day, width: 2)
+            date += "/"
+            date.appendPadded(month, width: 2)
+            date += "/\(year)"
+            return "\(clock) \(date) (\(vietnam ? "giờ Việt Nam" : zoneName))"
+        case .en:
+            let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            return "\(clock) \(day) \(months[Int(month) - 1]) \(year) (\(vietnam ? "ICT" : zoneName))"
+        }
+    }
+
+    /// "Trạm Phú Lâm", but a name that already says what it is ("Trạm khí tượng Sơn Hòa",
+    /// "Hồ chứa nước Đồng Tròn", "Đo mưa La Hai") is left as it is.
+    public static func stationLabel(_ name: String, vi: Bool) -> String {
+        let lowered = name.lowercased()
+        if vi {
+            let kinds = ["trạm", "hồ", "đo mưa", "đập", "cầu", "nút giao", "cống", "quan trắc"]
+            return kinds.contains(where: { lowered.hasPrefix($0 + " ") }) ? name : "Trạm \(name)"
+        }
+        return lowered.hasSuffix(" station") ? name : "\(name) station"
+    }
+}
