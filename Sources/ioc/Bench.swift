@@ -464,18 +464,21 @@ struct BenchAlerts: AsyncParsableCommand {
 /// A webhook receiver that keeps, for each signed page, its arrival time minus its reading's time.
 final class LatencyReceiver: Sendable {
     struct Arrival: Sendable { var at: Double; var body: Data; var timestamp: String; var signature: String }
+    final class Log: Sendable {
+        let arrivals = Mutex<[Arrival]>([])
+    }
     let port: Int
-    private let arrivals: Mutex<[Arrival]>
+    private let log: Log
     private let task: Task<Void, any Error>
 
-    private init(port: Int, arrivals: Mutex<[Arrival]>, task: Task<Void, any Error>) {
+    private init(port: Int, log: Log, task: Task<Void, any Error>) {
         self.port = port
-        self.arrivals = arrivals
+        self.log = log
         self.task = task
     }
 
     static func start(port: Int) async throws -> LatencyReceiver {
-        let arrivals = Mutex<[Arrival]>([])
+        let log = Log()
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let now = Date().timeIntervalSince1970
@@ -483,7 +486,7 @@ final class LatencyReceiver: Sendable {
             let body = try await request.collectBody(upTo: 1 << 20)
             let arrival = Arrival(at: now, body: Data(buffer: body), timestamp: request.headers[.init("X-IOC-Timestamp")!] ?? "",
                                   signature: request.headers[.init("X-IOC-Signature")!] ?? "")
-            arrivals.withLock { $0.append(arrival) }
+            log.arrivals.withLock { $0.append(arrival) }
             return Response(status: .ok)
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -492,13 +495,13 @@ final class LatencyReceiver: Sendable {
         let task = Task { try await app.runService() }
         var bound = 0
         for await value in stream { bound = value; break }
-        return LatencyReceiver(port: bound, arrivals: arrivals, task: task)
+        return LatencyReceiver(port: bound, log: log, task: task)
     }
 
     /// Seconds from each signed page's reading to its arrival.
     func latencies(secret: String) -> [Double] {
         struct Page: Decodable { var at: String }
-        return arrivals.withLock { $0 }.compactMap { arrival in
+        return log.arrivals.withLock { $0 }.compactMap { arrival in
             guard let timestamp = Int(arrival.timestamp),
                   WebhookChannel.signature(secret: secret, timestamp: timestamp, body: arrival.body) == arrival.signature,
                   let page = try? JSONDecoder().decode(Page.self, from: arrival.body),

@@ -90,10 +90,10 @@ struct ImportPaging: AsyncParsableCommand {
             }
             configurations.append(configuration)
         }
-        let files = self.files
+        let files = self.files, loaded = configurations
         try await withDatabase(database, logger: logger) { client in
             let store = PagingStore(client: client, logger: logger)
-            for (file, configuration) in zip(files, configurations) {
+            for (file, configuration) in zip(files, loaded) {
                 let count = try await store.importConfiguration(configuration)
                 print("import-paging: \(file): \(configuration.contacts.count) contacts, \(configuration.rotas.count) rotas, \(configuration.escalationPolicies.count) escalation policies (\(count) stored)")
             }

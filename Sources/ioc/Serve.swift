@@ -105,9 +105,27 @@ struct Serve: AsyncParsableCommand {
         }
         let pagerConfiguration = Pager.Configuration(
             publicURL: setting(publicURL, env: "IOC_PUBLIC_URL", default: "http://localhost:\(port)"), defaultLanguage: messageLanguage)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { try? httpClient.syncShutdown() }
-        let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient)
+        // Notifications go where they are configured to, not where a redirect points.
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.redirectConfiguration = .disallow
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        do {
+            try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
+                            writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
+                            shards: shards, tick: tick, pagerConfiguration: pagerConfiguration, httpClient: httpClient)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    private func serve(
+        logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
+        writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int,
+        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient
+    ) async throws {
+        let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
 
         let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 8)
         logger.info("starting", metadata: ["database": "\(DatabaseConfiguration.redacted(database.url))", "broker": "\(endpoint)", "http_port": "\(port)"])

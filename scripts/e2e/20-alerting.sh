@@ -19,7 +19,7 @@ cd "$REPO"
 
 WORK="$IOC_TEST_DIR/scratch/alerting"
 rm -rf "$WORK"
-mkdir -p "$WORK/mail"
+mkdir -p "$WORK/mail/tmp" "$WORK/mail/new" "$WORK/mail/cur" # a Maildir
 SERVE_PID="" HOOK_PID="" SMTP_PID=""
 cleanup() {
     for pid in "$SERVE_PID" "$HOOK_PID" "$SMTP_PID"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
