@@ -181,10 +181,7 @@ enum AlertsAPI {
     }
 
     static func alertID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw APIError(.badRequest, "invalid_id", "an id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
-        }
-        return id
+        try pathID(context)
     }
 
     static func notFound(_ id: Int64) -> APIError {

@@ -23,7 +23,7 @@ enum PagingAPI {
         addRoutes(EscalationPolicy.self, path: "/api/v1/escalation-policies", to: router, store: store)
         router.get("/api/v1/rotas/:id/on-call") { request, context in
             await RulesAPI.respond {
-                let id = try AlertsAPI.alertID(context)
+                let id = try pathID(context)
                 guard let rota = try await store.get(Rota.self, id: id) else { throw notFound(Rota.self, id) }
                 var at = AlertsAPI.now()
                 if let text = request.uri.queryParameters.get("at") {
@@ -51,14 +51,14 @@ enum PagingAPI {
         }
         group.get(":id") { _, context in
             await RulesAPI.respond {
-                let id = try AlertsAPI.alertID(context)
+                let id = try pathID(context)
                 guard let entity = try await store.get(T.self, id: id) else { throw notFound(T.self, id) }
                 return APIJSON.response(entity)
             }
         }
         group.put(":id") { request, context in
             await RulesAPI.respond {
-                let id = try AlertsAPI.alertID(context)
+                let id = try pathID(context)
                 let entity = try await APIJSON.decode(T.self, from: request)
                 guard let stored = try await store.save(entity, id: id) else { throw notFound(T.self, id) }
                 return APIJSON.response(stored)
@@ -66,7 +66,7 @@ enum PagingAPI {
         }
         group.delete(":id") { _, context in
             await RulesAPI.respond {
-                let id = try AlertsAPI.alertID(context)
+                let id = try pathID(context)
                 guard try await store.delete(T.self, id: id) else { throw notFound(T.self, id) }
                 return Response(status: .noContent)
             }

@@ -26,6 +26,14 @@ public struct APIError: Error, Sendable {
     }
 }
 
+/// The `:id` of a path: a positive integer.
+func pathID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
+    guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+        throw APIError(.badRequest, "invalid_id", "an id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
+    }
+    return id
+}
+
 enum APIJSON {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
@@ -135,10 +143,7 @@ enum RulesAPI {
     }
 
     static func ruleID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw APIError(.badRequest, "invalid_id", "a rule id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
-        }
-        return id
+        try pathID(context)
     }
 
     static func notFound(_ id: Int64) -> APIError {

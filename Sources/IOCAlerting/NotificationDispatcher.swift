@@ -154,6 +154,8 @@ public final class NotificationDispatcher: Service, Sendable {
         } catch {
             outcome = .failure(DeliveryError(retryable: true, "contact \(row.contact ?? "?") not readable: \(error)"))
         }
+        // Shutting down: the row stays pending and is sent after the restart (at least once).
+        if Task.isCancelled { return }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         await record(row, outcome, milliseconds: milliseconds)
@@ -201,6 +203,10 @@ public final class NotificationDispatcher: Service, Sendable {
                 }
                 return
             } catch {
+                if Task.isCancelled {
+                    logger.warning("delivery not recorded before shutdown; it will be sent again after the restart", metadata: ["outbox": "\(row.id)"])
+                    return
+                }
                 logger.error("delivery not recorded; retrying", metadata: ["outbox": "\(row.id)", "error": "\(String(reflecting: error))"])
                 try? await Task.sleep(for: retry)
                 retry = min(retry * 2, .seconds(5))

@@ -34,19 +34,23 @@ public struct ShardState: Sendable {
         var machine: AlertStateMachine
     }
 
+    /// One sensor: the newest reading evaluated (anything not newer is late) and its rules.
+    struct Series: Sendable {
+        var newest: Timestamp?
+        var slots: [Slot] = []
+    }
+
     /// The rules this state was built from, by id.
     public private(set) var rules: [Int64: AlertRule] = [:]
-    private var slots: [Int32: [Slot]] = [:]
-    /// The newest reading evaluated per sensor: anything not newer is late.
-    private var newest: [Int32: Timestamp] = [:]
-    /// Slots that need the timer: no-data conditions and pending alerts (sensor, slot index).
+    /// One lookup per reading finds everything about its sensor.
+    private var series: [Int32: Series] = [:]
     public private(set) var evaluated = 0
     public private(set) var late = 0
 
     public init() {}
 
-    public var sensorCount: Int { slots.count }
-    public var slotCount: Int { slots.values.reduce(0) { $0 + $1.count } }
+    public var sensorCount: Int { series.count }
+    public var slotCount: Int { series.values.reduce(0) { $0 + $1.slots.count } }
 
     /// Adds the rule `rule` on `sensorID`. `state` resumes an open alert.
     public mutating func bind(
@@ -60,24 +64,22 @@ public struct ShardState: Sendable {
             evaluator: RuleEvaluator(condition: rule.condition, thresholds: thresholds, since: since),
             machine: AlertStateMachine(rule: rule, state: state)
         )
-        slots[sensorID, default: []].append(slot)
+        series[sensorID, default: Series()].slots.append(slot)
     }
 
     /// Takes over the evaluation state of pairs that exist in both and whose rule is unchanged, so
     /// that reloading the rules keeps windows, levels reached and open alerts.
     public mutating func carryOver(from old: ShardState) {
-        for (sensor, oldSlots) in old.slots {
-            guard var mine = slots[sensor] else { continue }
-            for index in mine.indices {
-                guard let previous = oldSlots.first(where: { $0.ruleID == mine[index].ruleID }),
-                      old.rules[previous.ruleID] == rules[mine[index].ruleID] else { continue }
-                mine[index].evaluator = previous.evaluator
-                mine[index].machine = previous.machine
+        for (sensor, oldSeries) in old.series {
+            guard var mine = series[sensor] else { continue }
+            for index in mine.slots.indices {
+                guard let previous = oldSeries.slots.first(where: { $0.ruleID == mine.slots[index].ruleID }),
+                      old.rules[previous.ruleID] == rules[mine.slots[index].ruleID] else { continue }
+                mine.slots[index].evaluator = previous.evaluator
+                mine.slots[index].machine = previous.machine
             }
-            slots[sensor] = mine
-        }
-        for (sensor, time) in old.newest where slots[sensor] != nil {
-            newest[sensor] = max(newest[sensor] ?? time, time)
+            if let time = oldSeries.newest { mine.newest = max(mine.newest ?? time, time) }
+            series[sensor] = mine
         }
         evaluated = old.evaluated
         late = old.late
@@ -87,9 +89,9 @@ public struct ShardState: Sendable {
     /// rescoped, a sensor removed): the caller closes them.
     public func orphans(of old: ShardState) -> [(ruleID: Int64, sensorID: Int32)] {
         var result: [(Int64, Int32)] = []
-        for (sensor, oldSlots) in old.slots {
-            for slot in oldSlots where slot.machine.state != .inactive {
-                let kept = slots[sensor]?.contains { $0.ruleID == slot.ruleID && rules[slot.ruleID] == old.rules[slot.ruleID] } ?? false
+        for (sensor, oldSeries) in old.series {
+            for slot in oldSeries.slots where slot.machine.state != .inactive {
+                let kept = series[sensor]?.slots.contains { $0.ruleID == slot.ruleID && rules[slot.ruleID] == old.rules[slot.ruleID] } ?? false
                 if !kept { result.append((slot.ruleID, sensor)) }
             }
         }
@@ -98,8 +100,8 @@ public struct ShardState: Sendable {
 
     /// Which (rule, sensor) pairs need stored history, and how far back: window and rate rules.
     public func seedRequests() -> [(sensorID: Int32, seconds: Double)] {
-        slots.compactMap { sensor, slots in
-            let seconds = slots.map(\.evaluator.seedSeconds).max() ?? 0
+        series.compactMap { sensor, series in
+            let seconds = series.slots.map(\.evaluator.seedSeconds).max() ?? 0
             return (sensor, seconds)
         }
     }
@@ -110,9 +112,9 @@ public struct ShardState: Sendable {
     /// that a reading committed just before a restart should have opened opens now; one already
     /// open, resumed from `alerts`, does not open twice).
     public mutating func seed(sensorID: Int32, ruleIDs: Set<Int64>? = nil, history: [Reading], into changes: inout [AlertChange]) {
-        guard slots[sensorID] != nil, let last = history.last else { return }
+        guard series[sensorID] != nil, let last = history.last else { return }
         let earlier = history.dropLast()
-        slots[sensorID]!.withEach { slot in
+        series[sensorID]!.slots.withEach { slot in
             guard ruleIDs?.contains(slot.ruleID) ?? true else { return }
             let horizon = last.time.adding(seconds: -slot.evaluator.seedSeconds)
             slot.evaluator.seed(earlier.filter { $0.time >= horizon })
@@ -124,41 +126,43 @@ public struct ShardState: Sendable {
                 changes.append(AlertChange(ruleID: slot.ruleID, sensorID: sensorID, actions: actions, value: value, at: last.time))
             }
         }
-        newest[sensorID] = max(newest[sensorID] ?? last.time, last.time)
+        series[sensorID]!.newest = max(series[sensorID]!.newest ?? last.time, last.time)
     }
 
     /// Evaluates committed readings in order. A reading not newer than the newest one already
     /// evaluated for its sensor is counted as late and skipped.
     public mutating func evaluate(_ readings: some Collection<Reading>, into changes: inout [AlertChange]) {
         for reading in readings {
-            guard slots[reading.sensorID] != nil else { continue }
-            if let previous = newest[reading.sensorID], reading.time <= previous {
+            guard let index = series.index(forKey: reading.sensorID) else { continue }
+            if let previous = series.values[index].newest, reading.time <= previous {
                 late += 1
                 continue
             }
             guard reading.value.isFinite else { continue }
-            newest[reading.sensorID] = reading.time
+            series.values[index].newest = reading.time
             evaluated += 1
-            evaluate(reading, into: &changes)
+            series.values[index].slots.withEach { slot in
+                Self.evaluate(reading, &slot, into: &changes)
+            }
         }
     }
 
-    private mutating func evaluate(_ reading: Reading, into changes: inout [AlertChange]) {
-        slots[reading.sensorID]!.withEach { slot in
-            let evaluation = slot.evaluator.evaluate(reading)
-            guard let event = AlertStateMachine.Event(evaluation, at: reading.time) else { return }
-            let actions = slot.machine.process(event)
-            if !actions.isEmpty {
-                let value = if case .active(_, _, let value) = evaluation { value } else { reading.value }
-                changes.append(AlertChange(ruleID: slot.ruleID, sensorID: reading.sensorID, actions: actions, value: value, at: reading.time))
-            }
+    private static func evaluate(_ reading: Reading, _ slot: inout Slot, into changes: inout [AlertChange]) {
+        let evaluation = slot.evaluator.evaluate(reading)
+        if case .normal = evaluation, slot.machine.isQuiet { return }
+        guard let event = AlertStateMachine.Event(evaluation, at: reading.time) else { return }
+        let actions = slot.machine.process(event)
+        if !actions.isEmpty {
+            let value = if case .active(_, _, let value) = evaluation { value } else { reading.value }
+            changes.append(AlertChange(ruleID: slot.ruleID, sensorID: reading.sensorID, actions: actions, value: value, at: reading.time))
         }
     }
 
     /// Time passes: no-data conditions become active, pending alerts whose `for` has run fire.
     public mutating func tick(now: Timestamp, into changes: inout [AlertChange]) {
-        for sensor in Array(slots.keys) {
-            slots[sensor]!.withEach { slot in
+        for index in series.indices {
+            let sensor = series.keys[index]
+            series.values[index].slots.withEach { slot in
                 if let evaluation = slot.evaluator.check(now: now), let event = AlertStateMachine.Event(evaluation, at: now) {
                     let actions = slot.machine.process(event)
                     if !actions.isEmpty {
@@ -178,14 +182,14 @@ public struct ShardState: Sendable {
 
     /// An operator acknowledges or resolves the open alert of (rule, sensor).
     public mutating func apply(_ event: AlertStateMachine.Event, ruleID: Int64, sensorID: Int32, actor: String, at time: Timestamp) -> AlertChange? {
-        guard let index = slots[sensorID]?.firstIndex(where: { $0.ruleID == ruleID }) else { return nil }
-        let actions = slots[sensorID]![index].machine.process(event)
+        guard let index = series[sensorID]?.slots.firstIndex(where: { $0.ruleID == ruleID }) else { return nil }
+        let actions = series[sensorID]!.slots[index].machine.process(event)
         return AlertChange(ruleID: ruleID, sensorID: sensorID, actions: actions, value: .nan, at: time, actor: actor)
     }
 
     /// The state machine's state of (rule, sensor), if bound here.
     public func state(ruleID: Int64, sensorID: Int32) -> AlertStateMachine.State? {
-        slots[sensorID]?.first(where: { $0.ruleID == ruleID })?.machine.state
+        series[sensorID]?.slots.first(where: { $0.ruleID == ruleID })?.machine.state
     }
 }
 

@@ -490,8 +490,10 @@ final class LatencyReceiver: Sendable {
             return Response(status: .ok)
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "ioc.bench.receiver")
+        quiet.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
         let task = Task { try await app.runService() }
         var bound = 0
         for await value in stream { bound = value; break }

@@ -163,17 +163,6 @@ struct Simulate: AsyncParsableCommand {
     }
 }
 
-/// A deterministic random source (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Values with a daily cycle and noise, kept inside each sensor's valid range, with strictly
 /// increasing times per sensor so every published reading is distinct.
@@ -186,7 +175,7 @@ struct ProvinceModel {
 
     init(stations: [RegistryFile.Station], seed: UInt64) {
         self.stations = stations
-        self.rng = SplitMix64(state: seed)
+        self.rng = SplitMix64(seed: seed)
     }
 
     mutating func sample(station: RegistryFile.Station, at now: Timestamp, limit: Int) -> [Value] {
@@ -241,7 +230,7 @@ struct MalformedMessages {
 
     init(stations: [RegistryFile.Station], seed: UInt64) {
         self.stations = stations
-        self.rng = SplitMix64(state: seed ^ 0xBAD)
+        self.rng = SplitMix64(seed: seed ^ 0xBAD)
     }
 
     mutating func next() -> Message {

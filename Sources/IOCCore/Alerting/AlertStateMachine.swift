@@ -119,6 +119,13 @@ public struct AlertStateMachine: Sendable {
         self.init(forSeconds: rule.forSeconds, severity: rule.severity, levels: levels, state: state, awaitingNormal: awaitingNormal)
     }
 
+    /// Whether a normal observation would change nothing: no open alert and no resolve to wait
+    /// out. The pipeline skips `process` for those (most readings).
+    public var isQuiet: Bool {
+        if case .inactive = state { return !awaitingNormal }
+        return false
+    }
+
     /// When a pending alert fires if the condition still holds: the time for the next `.tick`.
     public var nextDeadline: Timestamp? {
         guard case .pending(let since, _, _) = state else { return nil }
@@ -141,7 +148,8 @@ public struct AlertStateMachine: Sendable {
     }
 
     private mutating func active(level: String?, severity: AlertRule.Severity, value: Double, at time: Timestamp) -> [Action] {
-        let what = Self.describe(level, severity, value)
+        // Described only when a transition records it: most readings change nothing.
+        var what: String { Self.describe(level, severity, value) }
         switch state {
         case .inactive:
             if awaitingNormal { return [] }

@@ -134,8 +134,9 @@ public struct RuleEvaluator: Sendable {
                 reaches = Tolerant.atMost(value, threshold)
                 holds = Tolerant.atMost(value, threshold + levels.hysteresis)
             }
-            reached[index] = reaches || (reached[index] && holds)
-            if reached[index] { highest = index }
+            let now = reaches || (reached[index] && holds)
+            if now != reached[index] { reached[index] = now }  // a write only when it changes
+            if now { highest = index }
         }
         guard let highest else { return .normal }
         let level = levels.levels[highest]
