@@ -42,7 +42,7 @@ enum AlertsAPI {
         }
         alerts.get(":id") { _, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 guard let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
                 return APIJSON.response(AlertDetail(
                     alert: alert, events: try await endpoints.alerts.events(of: id),
@@ -51,7 +51,7 @@ enum AlertsAPI {
         }
         alerts.post(":id/acknowledge") { request, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
                 return APIJSON.response(try await endpoints.pipeline.acknowledge(alertID: id, by: actor))
@@ -59,7 +59,7 @@ enum AlertsAPI {
         }
         alerts.post(":id/resolve") { request, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
                 if let comment = body.comment, !comment.isEmpty { _ = try await endpoints.alerts.comment(id, by: actor, text: comment) }
@@ -68,7 +68,7 @@ enum AlertsAPI {
         }
         alerts.post(":id/assign") { request, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 let body = try await APIJSON.decode(AssignBody.self, from: request)
                 let actor = try person(body.by)
                 let assignee = body.assignee.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
@@ -78,7 +78,7 @@ enum AlertsAPI {
         }
         alerts.post(":id/comments") { request, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 let body = try await APIJSON.decode(CommentBody.self, from: request)
                 let actor = try person(body.by)
                 guard !body.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -96,7 +96,7 @@ enum AlertsAPI {
         silences.get { request, _ in
             await RulesAPI.respond {
                 let current = request.uri.queryParameters.get("current") != "false"
-                return APIJSON.response(SilenceList(silences: try await endpoints.silences.list(current: current, now: now())))
+                return APIJSON.response(SilenceList(silences: try await endpoints.silences.list(current: current, now: Timestamp.now)))
             }
         }
         silences.post { request, _ in
@@ -107,7 +107,7 @@ enum AlertsAPI {
         }
         silences.get(":id") { _, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
+                let id = try pathID(context)
                 guard let silence = try await endpoints.silences.get(id) else {
                     throw APIError(.notFound, "not_found", "there is no silence \(id)")
                 }
@@ -117,17 +117,13 @@ enum AlertsAPI {
         // Ending a silence keeps it on record (what was suppressed stays explained).
         silences.delete(":id") { _, context in
             await RulesAPI.respond {
-                let id = try alertID(context)
-                guard let silence = try await endpoints.silences.expire(id, now: now()) else {
+                let id = try pathID(context)
+                guard let silence = try await endpoints.silences.expire(id, now: Timestamp.now) else {
                     throw APIError(.notFound, "not_found", "there is no silence \(id)")
                 }
                 return APIJSON.response(silence)
             }
         }
-    }
-
-    static func now() -> Timestamp {
-        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
     }
 
     static func filter(_ request: Request) throws(APIError) -> AlertFilter {
@@ -178,10 +174,6 @@ enum AlertsAPI {
             throw APIError(.badRequest, "invalid_actor", "say who does this in \"by\" (1 to 200 characters)", field: "by")
         }
         return trimmed
-    }
-
-    static func alertID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
-        try pathID(context)
     }
 
     static func notFound(_ id: Int64) -> APIError {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import IOCAlerting
 import IOCCore
+import IOCStorage
 
 /// `/api/v1/contacts`, `/api/v1/rotas`, `/api/v1/escalation-policies`: list, get, create,
 /// replace, delete, each validated alone and against the rest of the configuration. Rotas also
@@ -25,7 +26,7 @@ enum PagingAPI {
             await RulesAPI.respond {
                 let id = try pathID(context)
                 guard let rota = try await store.get(Rota.self, id: id) else { throw notFound(Rota.self, id) }
-                var at = AlertsAPI.now()
+                var at = Timestamp.now
                 if let text = request.uri.queryParameters.get("at") {
                     guard let time = Timestamp(rfc3339: text) else {
                         throw APIError(.badRequest, "invalid_time", "at must be an RFC 3339 time such as 2026-11-27T08:00:00+07:00, not '\(text)'", field: "at")

@@ -111,14 +111,14 @@ enum RulesAPI {
         }
         rules.get(":id") { _, context in
             await respond {
-                let id = try ruleID(context)
+                let id = try pathID(context)
                 guard let rule = try await store.get(id) else { throw notFound(id) }
                 return APIJSON.response(rule)
             }
         }
         rules.put(":id") { request, context in
             await respond {
-                let id = try ruleID(context)
+                let id = try pathID(context)
                 let rule = try await APIJSON.decode(AlertRule.self, from: request)
                 guard let stored = try await store.update(id, with: rule) else { throw notFound(id) }
                 return APIJSON.response(stored)
@@ -127,7 +127,7 @@ enum RulesAPI {
         for (path, enabled) in [("enable", true), ("disable", false)] {
             rules.post(":id/\(path)") { _, context in
                 await respond {
-                    let id = try ruleID(context)
+                    let id = try pathID(context)
                     guard let stored = try await store.setEnabled(id, enabled) else { throw notFound(id) }
                     return APIJSON.response(stored)
                 }
@@ -135,15 +135,11 @@ enum RulesAPI {
         }
         rules.delete(":id") { _, context in
             await respond {
-                let id = try ruleID(context)
+                let id = try pathID(context)
                 guard try await store.delete(id) else { throw notFound(id) }
                 return Response(status: .noContent)
             }
         }
-    }
-
-    static func ruleID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
-        try pathID(context)
     }
 
     static func notFound(_ id: Int64) -> APIError {

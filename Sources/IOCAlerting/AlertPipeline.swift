@@ -47,6 +47,8 @@ public final class AlertPipeline: Service, Sendable {
     private let evaluatedCounter = Counter(label: "ioc_rules_readings_evaluated_total")
     private let lateCounter = Counter(label: "ioc_rules_readings_late_total")
     private let bindingsGauge = Gauge(label: "ioc_rules_bindings")
+    /// What the counters above have been moved to so far.
+    private let reported = Mutex<(evaluated: Int, late: Int)>((0, 0))
 
     public init(
         client: PostgresClient, configuration: PipelineConfiguration = .init(), pager: Pager, logger: Logger,
@@ -91,7 +93,7 @@ public final class AlertPipeline: Service, Sendable {
     }
 
     /// Runs the timers now (tests and benchmarks; `run` does it every `tickInterval`).
-    public func tick(now: Timestamp = Timestamp(date: Date())) async {
+    public func tick(now: Timestamp = Timestamp.now) async {
         for shard in shards { await shard.tick(now: now) }
     }
 
@@ -119,7 +121,7 @@ public final class AlertPipeline: Service, Sendable {
             throw AlertActionError(code: .conflict, message: "alert \(alertID) is already resolved")
         }
         guard let ruleID = pair.ruleID,
-              let change = await shard(of: pair.sensorID).apply(event(Timestamp(date: Date())), ruleID: ruleID, sensorID: pair.sensorID, actor: actor, at: Timestamp(date: Date()))
+              let change = await shard(of: pair.sensorID).apply(event(Timestamp.now), ruleID: ruleID, sensorID: pair.sensorID, actor: actor, at: Timestamp.now)
         else {
             throw AlertActionError(code: .conflict, message: "alert \(alertID) belongs to a rule that is no longer evaluated")
         }
@@ -144,7 +146,7 @@ public final class AlertPipeline: Service, Sendable {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: configuration.tickInterval) } catch { return }
                     await tick()
-                    updateCounters()
+                    await updateCounters()
                 }
             }
             group.addTask { [self] in
@@ -161,19 +163,15 @@ public final class AlertPipeline: Service, Sendable {
         await flush()
     }
 
-    private func updateCounters() {
-        Task {
-            var evaluated = 0, late = 0
-            for shard in shards {
-                let counters = await shard.counters
-                evaluated += counters.evaluated
-                late += counters.late
-            }
-            evaluatedCounter.reset()
-            evaluatedCounter.increment(by: Int64(evaluated))
-            lateCounter.reset()
-            lateCounter.increment(by: Int64(late))
+    /// Moves the Prometheus counters by what the shards counted since the last tick.
+    private func updateCounters() async {
+        let now = await counters()
+        let previous = reported.withLock { reported in
+            defer { reported = now }
+            return reported
         }
+        evaluatedCounter.increment(by: Int64(max(0, now.evaluated - previous.evaluated)))
+        lateCounter.increment(by: Int64(max(0, now.late - previous.late)))
     }
 
     /// Readings evaluated and readings skipped as late, over all shards.
@@ -220,7 +218,7 @@ public final class AlertPipeline: Service, Sendable {
         var resume: [Int64: [Int32: AlertStateMachine.State]] = [:]
         for alert in openAlerts { resume[alert.ruleID, default: [:]][alert.sensorID] = alert.state }
 
-        let now = Timestamp(date: Date())
+        let now = Timestamp.now
         let bindings = RuleBinding.bind(rules: rules, sensors: catalog.sensors.values.map(\.context).sorted { $0.sensorID < $1.sensorID })
         var states = Array(repeating: ShardState(), count: shards.count)
         /// Sensors whose new pairs need history (a new or changed rule, or a new sensor): how far

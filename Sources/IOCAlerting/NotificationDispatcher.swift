@@ -172,7 +172,7 @@ public final class NotificationDispatcher: Service, Sendable {
             (ok, detail, status, nextDelay) = (true, receipt.detail, "sent", .zero)
             Counter(label: "ioc_notifications_sent_total", dimensions: [("channel", row.channel.rawValue)]).increment()
         case .failure(let error):
-            let age = Timestamp(date: Date()).seconds - row.createdAt.seconds
+            let age = Timestamp.now.seconds - row.createdAt.seconds
             let giveUp = !error.retryable || age >= Double(configuration.giveUpAfter.components.seconds)
             ok = false
             detail = error.message
@@ -256,7 +256,7 @@ public final class EscalationService: Service, Sendable {
     /// Pages every escalation step due now; returns how many notifications were queued.
     @discardableResult
     public func runOnce() async throws -> Int {
-        let now = Timestamp(date: Date())
+        let now = Timestamp.now
         let rows = try await client.query("""
             SELECT id FROM alerts WHERE next_page_at <= \(now) AND state = 'firing' ORDER BY next_page_at LIMIT 100
             """, logger: logger)

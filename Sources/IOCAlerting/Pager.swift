@@ -65,7 +65,7 @@ public struct Pager: Sendable {
     /// and when escalation steps fall due go by the wall clock.
     public func page(alertID: Int64, kind: AlertStateMachine.NotificationKind, at time: Timestamp, on connection: PostgresConnection) async throws -> Int {
         guard let alert = try await alertRow(alertID, on: connection) else { return 0 }
-        let now = Timestamp(date: Date())
+        let now = Timestamp.now
         let paging = try await PagingStore.load(on: connection, logger: logger)
         var recipients: [Recipient] = []
         switch kind {

@@ -12,21 +12,26 @@ public protocol PagingEntity: Codable, Sendable {
     var id: Int64? { get set }
     var name: String { get }
     var problems: [PagingValidationError] { get }
+    /// Where a snapshot keeps entities of this kind, by name.
+    static var inSnapshot: WritableKeyPath<PagingStore.Snapshot, [String: Self]> { get }
 }
 
 extension Contact: PagingEntity {
     public static let table = "contacts"
     public static let noun = "contact"
+    public static var inSnapshot: WritableKeyPath<PagingStore.Snapshot, [String: Contact]> { \.contacts }
 }
 
 extension Rota: PagingEntity {
     public static let table = "rotas"
     public static let noun = "rota"
+    public static var inSnapshot: WritableKeyPath<PagingStore.Snapshot, [String: Rota]> { \.rotas }
 }
 
 extension EscalationPolicy: PagingEntity {
     public static let table = "escalation_policies"
     public static let noun = "escalation policy"
+    public static var inSnapshot: WritableKeyPath<PagingStore.Snapshot, [String: EscalationPolicy]> { \.policies }
 }
 
 /// Contacts, rotas and escalation policies in PostgreSQL. Every write is validated on its own
@@ -109,13 +114,13 @@ public struct PagingStore: Sendable {
             try await connection.query("LOCK TABLE contacts, rotas, escalation_policies IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             var snapshot = try await Self.load(on: connection, logger: logger)
             if let id {
-                guard let old = Self.find(T.self, id: id, in: snapshot) else { return nil }
-                Self.remove(old, from: &snapshot)
+                guard let old = snapshot[keyPath: T.inSnapshot].values.first(where: { $0.id == id }) else { return nil }
+                snapshot[keyPath: T.inSnapshot][old.name] = nil
             }
             var stored = entity
             stored.id = id
-            Self.insert(stored, into: &snapshot)
-            try Self.check(snapshot.configuration, about: stored)
+            snapshot[keyPath: T.inSnapshot][stored.name] = stored
+            if let problem = snapshot.configuration.problems.first { throw problem }
             var definition = entity
             definition.id = nil
             let encoder = JSONEncoder()
@@ -146,8 +151,8 @@ public struct PagingStore: Sendable {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("LOCK TABLE contacts, rotas, escalation_policies IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             var snapshot = try await Self.load(on: connection, logger: logger)
-            guard let old = Self.find(T.self, id: id, in: snapshot) else { return false }
-            Self.remove(old, from: &snapshot)
+            guard let old = snapshot[keyPath: T.inSnapshot].values.first(where: { $0.id == id }) else { return false }
+            snapshot[keyPath: T.inSnapshot][old.name] = nil
             if let problem = snapshot.configuration.problems.first {
                 throw PagingValidationError(field: problem.field, message: "\(T.noun) '\(old.name)' cannot be deleted: \(problem.message)")
             }
@@ -177,35 +182,5 @@ public struct PagingStore: Sendable {
             count += 1
         }
         return count
-    }
-
-    private static func check<T: PagingEntity>(_ configuration: PagingConfiguration, about entity: T) throws(PagingValidationError) {
-        // Only the problems a change can cause: references from or to it.
-        if let problem = configuration.problems.first { throw problem }
-    }
-
-    private static func find<T: PagingEntity>(_ type: T.Type, id: Int64, in snapshot: Snapshot) -> T? {
-        switch type {
-        case is Contact.Type: snapshot.contacts.values.first { $0.id == id } as? T
-        case is Rota.Type: snapshot.rotas.values.first { $0.id == id } as? T
-        default: snapshot.policies.values.first { $0.id == id } as? T
-        }
-    }
-
-    private static func remove<T: PagingEntity>(_ entity: T, from snapshot: inout Snapshot) {
-        switch entity {
-        case is Contact: snapshot.contacts[entity.name] = nil
-        case is Rota: snapshot.rotas[entity.name] = nil
-        default: snapshot.policies[entity.name] = nil
-        }
-    }
-
-    private static func insert<T: PagingEntity>(_ entity: T, into snapshot: inout Snapshot) {
-        switch entity {
-        case let contact as Contact: snapshot.contacts[contact.name] = contact
-        case let rota as Rota: snapshot.rotas[rota.name] = rota
-        case let policy as EscalationPolicy: snapshot.policies[policy.name] = policy
-        default: break
-        }
     }
 }

@@ -49,9 +49,6 @@ public struct ShardState: Sendable {
 
     public init() {}
 
-    public var sensorCount: Int { series.count }
-    public var slotCount: Int { series.values.reduce(0) { $0 + $1.slots.count } }
-
     /// Adds the rule `rule` on `sensorID`. `state` resumes an open alert.
     public mutating func bind(
         rule: AlertRule, sensorID: Int32, thresholds: [Double?], since: Timestamp,
@@ -96,14 +93,6 @@ public struct ShardState: Sendable {
             }
         }
         return result
-    }
-
-    /// Which (rule, sensor) pairs need stored history, and how far back: window and rate rules.
-    public func seedRequests() -> [(sensorID: Int32, seconds: Double)] {
-        series.compactMap { sensor, series in
-            let seconds = series.slots.map(\.evaluator.seedSeconds).max() ?? 0
-            return (sensor, seconds)
-        }
     }
 
     /// Rebuilds the evaluators of `sensorID`'s rules `ruleIDs` (nil: all) from its stored
@@ -185,11 +174,6 @@ public struct ShardState: Sendable {
         guard let index = series[sensorID]?.slots.firstIndex(where: { $0.ruleID == ruleID }) else { return nil }
         let actions = series[sensorID]!.slots[index].machine.process(event)
         return AlertChange(ruleID: ruleID, sensorID: sensorID, actions: actions, value: .nan, at: time, actor: actor)
-    }
-
-    /// The state machine's state of (rule, sensor), if bound here.
-    public func state(ruleID: Int64, sensorID: Int32) -> AlertStateMachine.State? {
-        series[sensorID]?.slots.first(where: { $0.ruleID == ruleID })?.machine.state
     }
 }
 

@@ -206,8 +206,12 @@ struct AlertPipelineTests {
             #expect(try await count(client, "SELECT count(*) FROM notification_outbox WHERE kind = 'reminder' AND channel = 'email' AND contact = 'Trưởng ban' AND status = 'pending'") == 1)
             #expect(try await count(client, "SELECT count(*) FROM alerts WHERE station_code = 'T-RIVER-1' AND next_page_at IS NULL") == 1, "no step left")
             // The message is in Vietnamese, with the station and the value.
-            let rows = try await client.query("SELECT body FROM notification_outbox WHERE kind = 'fired' AND status = 'pending'")
-            for try await body in rows.decode(String.self) {
+            var bodies: [String] = []
+            for try await body in try await client.query("SELECT body FROM notification_outbox WHERE kind = 'fired' AND status = 'pending'").decode(String.self) {
+                bodies.append(body)
+            }
+            #expect(bodies.count == 1)
+            for body in bodies {
                 #expect(body.contains("Trạm sông 1") && body.contains("3"), "\(body)")
             }
         }

@@ -102,7 +102,7 @@ struct NotifyWebhookTests {
                 let elapsed = clock.now - started
                 #expect(error?.retryable == true)
                 #expect(error?.message == "webhook \(base)/slow timed out after 1 s")
-                #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(3), "took \(elapsed)")
+                #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(15), "took \(elapsed)")
                 #expect(received.all.count == 1)
             }
         }
