@@ -143,6 +143,13 @@ enum AlertsAPI {
         filter.unit = query.get("unit")
         filter.domain = query.get("domain")
         filter.station = query.get("station")
+        filter.gateway = query.get("gateway")
+        if let subject = query.get("subject") {
+            guard ["sensor", "station", "gateway"].contains(subject) else {
+                throw APIError(.badRequest, "invalid_filter", "subject '\(subject)' is not one of sensor, station, gateway", field: "subject")
+            }
+            filter.subject = subject
+        }
         if let rule = query.get("rule") {
             guard let id = Int64(rule), id > 0 else { throw APIError(.badRequest, "invalid_filter", "rule is a rule id (a positive integer), not '\(rule)'", field: "rule") }
             filter.ruleID = id

@@ -44,6 +44,11 @@ public final class AlertPipeline: Service, Sendable {
     private let ready = ReadyGate()
     private let versions = Mutex<(rules: Int64, registry: Int64)>((-1, -1))
     private let loaded = Mutex<(rules: [Int64: AlertRule], catalog: SensorCatalog)>(([:], SensorCatalog()))
+    /// What the group tick needs: the sensors of watched stations and gateways, per shard, and the
+    /// gateways whose status counts.
+    private let watched = Mutex<(sensors: [[Int32]], gateways: [String])>(([], []))
+    /// The last gateway statuses read, used when reading them fails.
+    private let offline = Mutex<[String: Timestamp]>([:])
     private let evaluatedCounter = Counter(label: "ioc_rules_readings_evaluated_total")
     private let lateCounter = Counter(label: "ioc_rules_readings_late_total")
     private let bindingsGauge = Gauge(label: "ioc_rules_bindings")
@@ -95,6 +100,32 @@ public final class AlertPipeline: Service, Sendable {
     /// Runs the timers now (tests and benchmarks; `run` does it every `tickInterval`).
     public func tick(now: Timestamp = Timestamp.now) async {
         for shard in shards { await shard.tick(now: now) }
+        let (sensors, gateways) = watched.withLock { $0 }
+        guard sensors.contains(where: { !$0.isEmpty }) || !gateways.isEmpty else { return }
+        var newest: [Int32: Timestamp] = [:]
+        for (index, ids) in sensors.enumerated() where !ids.isEmpty && index < shards.count {
+            newest.merge(await shards[index].newest(of: ids)) { $1 }
+        }
+        var offlineSince = offline.withLock { $0 }
+        if !gateways.isEmpty {
+            do {
+                offlineSince = try await gatewaysOffline(gateways)
+                offline.withLock { $0 = offlineSince }
+            } catch {
+                logger.warning("gateway statuses not read; using the last ones", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+        await shards[0].tickGroups(now: now, newest: newest, offlineSince: offlineSince)
+    }
+
+    /// The gateways among `codes` whose status is offline, and since when.
+    private func gatewaysOffline(_ codes: [String]) async throws -> [String: Timestamp] {
+        let rows = try await client.query("""
+            SELECT code, COALESCE(status_changed_at, updated_at) FROM gateways WHERE code = ANY(\(codes)) AND status = 'offline'
+            """, logger: logger)
+        var result: [String: Timestamp] = [:]
+        for try await (code, since) in rows.decode((String, Timestamp).self) { result[code] = since }
+        return result
     }
 
     /// Waits until every change produced so far is written.
@@ -120,8 +151,9 @@ public final class AlertPipeline: Service, Sendable {
         guard pair.state != "resolved" else {
             throw AlertActionError(code: .conflict, message: "alert \(alertID) is already resolved")
         }
+        let owner = pair.subject.sensorID.map(shard(of:)) ?? shards[0]
         guard let ruleID = pair.ruleID,
-              let change = await shard(of: pair.sensorID).apply(event(Timestamp.now), ruleID: ruleID, sensorID: pair.sensorID, actor: actor, at: Timestamp.now)
+              let change = await owner.apply(event(Timestamp.now), ruleID: ruleID, subject: pair.subject, actor: actor, at: Timestamp.now)
         else {
             throw AlertActionError(code: .conflict, message: "alert \(alertID) belongs to a rule that is no longer evaluated")
         }
@@ -139,7 +171,9 @@ public final class AlertPipeline: Service, Sendable {
     // MARK: - Running
 
     public func run() async throws {
-        try await reloadWithRetry()
+        await reloadWithRetry()
+        // Stopped before the rules were loaded: nothing was evaluated, nothing to flush.
+        if Task.isCancelled { ready.open(); return }
         ready.open()
         await withDiscardingTaskGroup { group in
             group.addTask { [self] in
@@ -185,15 +219,17 @@ public final class AlertPipeline: Service, Sendable {
         return (evaluated, late)
     }
 
-    private func reloadWithRetry() async throws {
+    private func reloadWithRetry() async {
         var delay = Duration.milliseconds(200)
         while true {
             do {
                 try await reload(force: true)
                 return
             } catch {
+                // Stopping while the first load runs is not a failure to report.
+                if Task.isCancelled { return }
                 logger.error("rules not loaded; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                try await Task.sleep(for: delay)
+                do { try await Task.sleep(for: delay) } catch { return }
                 delay = min(delay * 2, .seconds(5))
             }
         }
@@ -215,12 +251,36 @@ public final class AlertPipeline: Service, Sendable {
         let (oldRules, oldCatalog) = loaded.withLock { $0 }
         let firstLoad = previous.rules < 0
         let openAlerts = firstLoad ? try await store.openAlerts() : []
-        var resume: [Int64: [Int32: AlertStateMachine.State]] = [:]
-        for alert in openAlerts { resume[alert.ruleID, default: [:]][alert.sensorID] = alert.state }
+        var resume: [Int64: [AlertSubject: AlertStateMachine.State]] = [:]
+        for alert in openAlerts { resume[alert.ruleID, default: [:]][alert.subject] = alert.state }
+        // Pairs resolved by hand whose condition has not been normal since.
+        var held: Set<AlertStore.Pair> = []
+        if firstLoad {
+            held = try await store.held()
+        } else {
+            let current = Dictionary(rules.compactMap { rule in rule.id.map { ($0, rule) } }, uniquingKeysWith: { first, _ in first })
+            let changed = oldRules.filter { current[$0.key] != $0.value }.map(\.key)
+            try await store.release(ruleIDs: Array(changed))
+        }
 
         let now = Timestamp.now
-        let bindings = RuleBinding.bind(rules: rules, sensors: catalog.sensors.values.map(\.context).sorted { $0.sensorID < $1.sensorID })
+        let contexts = catalog.sensors.values.map(\.context).sorted { $0.sensorID < $1.sensorID }
+        let bindings = RuleBinding.bind(rules: rules, sensors: contexts)
         var states = Array(repeating: ShardState(), count: shards.count)
+        var groups = GroupState()
+        var watchedSensors = Array(repeating: [Int32](), count: shards.count)
+        for binding in GroupBinding.bind(rules: rules, sensors: contexts, gateways: Set(catalog.gateways.keys)) {
+            let rule = rules[binding.ruleIndex]
+            guard let ruleID = rule.id else { continue }
+            let subject = AlertSubject(binding.subject)
+            groups.bind(rule: rule, binding: binding, since: now, state: resume[ruleID]?[subject] ?? .inactive,
+                        awaitingNormal: held.contains(.init(ruleID: ruleID, subject: subject)))
+        }
+        for sensor in groups.sensorIDs.sorted() {
+            let index = Int(UInt32(bitPattern: sensor) % UInt32(shards.count))
+            states[index].watch(sensorID: sensor)
+            watchedSensors[index].append(sensor)
+        }
         /// Sensors whose new pairs need history (a new or changed rule, or a new sensor): how far
         /// back, and for which rules.
         var seedSeconds: [Int32: Double] = [:]
@@ -230,7 +290,8 @@ public final class AlertPipeline: Service, Sendable {
             guard let ruleID = rule.id else { continue }
             let index = Int(UInt32(bitPattern: binding.sensorID) % UInt32(shards.count))
             states[index].bind(rule: rule, sensorID: binding.sensorID, thresholds: binding.thresholds, since: now,
-                               state: resume[ruleID]?[binding.sensorID] ?? .inactive)
+                               state: resume[ruleID]?[.sensor(binding.sensorID)] ?? .inactive,
+                               awaitingNormal: held.contains(.init(ruleID: ruleID, subject: .sensor(binding.sensorID))))
             let isNew = firstLoad || oldRules[ruleID] != rule || oldCatalog.sensors[binding.sensorID] == nil
             if isNew {
                 let seconds = RuleEvaluator(condition: rule.condition, since: now).seedSeconds
@@ -238,15 +299,21 @@ public final class AlertPipeline: Service, Sendable {
                 seedRules[binding.sensorID, default: []].insert(ruleID)
             }
         }
+        // The newest reading of every watched group member, for the group tick.
+        for sensor in groups.sensorIDs where seedSeconds[sensor] == nil {
+            seedSeconds[sensor] = 0
+            seedRules[sensor] = []
+        }
         let seeded = try await seed(&states, seconds: seedSeconds, rules: seedRules, now: now)
 
-        var orphans: [(ruleID: Int64, sensorID: Int32)] = []
+        var orphans: [(ruleID: Int64, subject: AlertSubject)] = []
         for (index, shard) in shards.enumerated() {
-            orphans += await shard.install(states[index], catalog: catalog)
+            orphans += await shard.install(states[index], groups: index == 0 ? groups : GroupState(), catalog: catalog)
             await shard.record(seeded[index])
         }
+        watched.withLock { $0 = (watchedSensors, groups.gatewayCodes.sorted()) }
         for orphan in orphans {
-            try await store.closeOrphan(ruleID: orphan.ruleID, sensorID: orphan.sensorID,
+            try await store.closeOrphan(ruleID: orphan.ruleID, subject: orphan.subject,
                                         reason: "closed: the rule was disabled, deleted or changed")
         }
         loaded.withLock { $0 = (Dictionary(uniqueKeysWithValues: rules.compactMap { rule in rule.id.map { ($0, rule) } }), catalog) }

@@ -6,13 +6,25 @@ public struct AlertRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var ruleID: Int64?
     public var ruleName: String
-    public var sensorID: Int32
-    public var stationCode: String
-    public var stationName: String
-    public var metric: String
-    public var unit: String
-    public var domain: String
+    /// sensor, station or gateway: what the alert is about.
+    public var subject: String
+    /// The sensor id, station code or gateway code.
+    public var subjectKey: String
+    /// The rule's condition kind: levels, rate_of_change, window or no_data.
+    public var condition: String
+    /// Nil for an alert about a whole station or a gateway.
+    public var sensorID: Int32?
+    /// Nil for an alert about a gateway.
+    public var stationCode: String?
+    public var stationName: String?
+    public var metric: String?
+    public var unit: String?
+    /// Nil for a gateway whose stations are of several domains.
+    public var domain: String?
     public var unitPath: [String]
+    /// The gateway that reports the station, or the gateway the alert is about.
+    public var gatewayCode: String?
+    public var gatewayName: String?
     public var labels: [String: String]
     /// pending, firing, acknowledged or resolved.
     public var state: String
@@ -30,7 +42,8 @@ public struct AlertRecord: Sendable, Hashable, Codable {
     public var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, ruleID = "rule_id", ruleName = "rule_name", sensorID = "sensor_id", stationCode = "station_code"
+        case id, ruleID = "rule_id", ruleName = "rule_name", subject, subjectKey = "subject_key", condition
+        case sensorID = "sensor_id", stationCode = "station_code", gatewayCode = "gateway_code", gatewayName = "gateway_name"
         case stationName = "station_name", metric, unit, domain, unitPath = "unit_path", labels, state, severity, level, value
         case openedAt = "opened_at", firedAt = "fired_at", acknowledgedAt = "acknowledged_at", acknowledgedBy = "acknowledged_by"
         case resolvedAt = "resolved_at", resolvedBy = "resolved_by", resolution, assignee, updatedAt = "updated_at"
@@ -99,6 +112,10 @@ public struct AlertFilter: Sendable, Hashable {
     public var unit: String?
     public var domain: String?
     public var station: String?
+    /// Alerts about the gateway or about stations it reports.
+    public var gateway: String?
+    /// sensor, station or gateway.
+    public var subject: String?
     public var ruleID: Int64?
     /// Opened at or after / before.
     public var from: Date?

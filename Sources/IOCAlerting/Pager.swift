@@ -42,11 +42,15 @@ public struct Pager: Sendable {
     struct AlertRow {
         var id: Int64
         var ruleName: String
-        var station: String
-        var stationName: String
-        var metric: String
-        var unit: String
-        var domain: String
+        var subject: AlertFacts.Subject
+        var condition: String
+        var station: String?
+        var stationName: String?
+        var metric: String?
+        var unit: String?
+        var domain: String?
+        var gatewayCode: String?
+        var gatewayName: String?
         var unitPath: [String]
         var labels: [String: String]
         var state: String
@@ -184,10 +188,7 @@ public struct Pager: Sendable {
         }
         let silence = try await activeSilence(for: alert, at: now, on: connection)
         let link = "\(configuration.publicURL)/api/v1/alerts/\(alert.id)"
-        let facts = AlertFacts(
-            alertID: alert.id, ruleName: alert.ruleName, severity: alert.severity, level: alert.level,
-            stationCode: alert.station, stationName: alert.stationName, metric: alert.metric, value: alert.value,
-            unit: alert.unit, time: time, link: link, acknowledgedBy: alert.acknowledgedBy)
+        let facts = Self.facts(alert, time: time, link: link)
         let textKind = NotificationText.Kind(rawValue: kind) ?? .fired
         var queued = 0
         var who: [String] = []
@@ -213,8 +214,19 @@ public struct Pager: Sendable {
         return queued
     }
 
+    /// What the message says: a gateway alert names the gateway where others name the station.
+    static func facts(_ alert: AlertRow, time: Timestamp, link: String) -> AlertFacts {
+        let gateway = alert.subject == .gateway
+        return AlertFacts(
+            alertID: alert.id, ruleName: alert.ruleName, severity: alert.severity, level: alert.level,
+            stationCode: (gateway ? alert.gatewayCode : alert.station) ?? "",
+            stationName: (gateway ? alert.gatewayName : alert.stationName) ?? "",
+            metric: alert.metric ?? "", value: alert.value, unit: alert.unit ?? "", time: time, link: link,
+            acknowledgedBy: alert.acknowledgedBy, condition: alert.condition, subject: alert.subject)
+    }
+
     private func activeSilence(for alert: AlertRow, at time: Timestamp, on connection: PostgresConnection) async throws -> Silence? {
-        let subject = Silence.Subject(rule: alert.ruleName, station: alert.station, metric: alert.metric, unitPath: alert.unitPath, labels: alert.labels)
+        let subject = Silence.Subject(rule: alert.ruleName, station: alert.station ?? "", metric: alert.metric ?? "", unitPath: alert.unitPath, labels: alert.labels)
         for silence in try await SilenceStore.active(at: time, on: connection, logger: logger) where silence.matches(subject) {
             return silence
         }
@@ -229,12 +241,15 @@ public struct Pager: Sendable {
             var state: String
             var severity: String
             var level: String?
-            var station_code: String
-            var station_name: String
-            var metric: String
+            var subject: String
+            var condition: String
+            var station_code: String?
+            var station_name: String?
+            var gateway_code: String?
+            var metric: String?
             var value: Double
-            var unit: String
-            var domain: String
+            var unit: String?
+            var domain: String?
             var unit_path: [String]
             var labels: [String: String]
             var at: String
@@ -243,8 +258,9 @@ public struct Pager: Sendable {
         }
         let body = Payload(
             event: kind, alert_id: alert.id, rule: alert.ruleName, state: alert.state, severity: alert.severity.rawValue,
-            level: alert.level, station_code: alert.station, station_name: alert.stationName, metric: alert.metric,
-            value: alert.value.isFinite ? alert.value : 0, unit: alert.unit, domain: alert.domain, unit_path: alert.unitPath,
+            level: alert.level, subject: alert.subject.rawValue, condition: alert.condition, station_code: alert.station,
+            station_name: alert.stationName, gateway_code: alert.gatewayCode, metric: alert.metric,
+            value: alert.value.isFinite ? alert.value : 0, unit: alert.condition == "no_data" ? "s" : alert.unit, domain: alert.domain, unit_path: alert.unitPath,
             labels: alert.labels, at: time.rfc3339, link: facts.link, text: text)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -253,15 +269,17 @@ public struct Pager: Sendable {
 
     private func alertRow(_ id: Int64, on connection: PostgresConnection) async throws -> AlertRow? {
         let rows = try await connection.query("""
-            SELECT id, rule_name, station_code, station_name, metric, unit, domain, unit_path, labels::text, state, severity,
-                level, value, fired_at, paged_at, acknowledged_by, next_page
+            SELECT id, rule_name, subject, condition, station_code, station_name, metric, unit, domain, gateway_code, gateway_name,
+                unit_path, labels::text, state, severity, level, value, fired_at, paged_at, acknowledged_by, next_page
             FROM alerts WHERE id = \(id)
             """, logger: logger)
         for try await row in rows {
-            let (id, rule, station, stationName, metric, unit, domain, path, labels, state, severity, level, value, fired, paged, ackBy, next) =
-                try row.decode((Int64, String, String, String, String, String, String, [String], String, String, String, String?, Double, Timestamp?, Timestamp?, String?, Int32).self)
+            let (id, rule, subject, condition, station, stationName, metric, unit, domain, gatewayCode, gatewayName, path, labels, state, severity, level, value, fired, paged, ackBy, next) =
+                try row.decode((Int64, String, String, String, String?, String?, String?, String?, String?, String?, String?, [String], String, String, String, String?, Double, Timestamp?, Timestamp?, String?, Int32).self)
             return AlertRow(
-                id: id, ruleName: rule, station: station, stationName: stationName, metric: metric, unit: unit, domain: domain,
+                id: id, ruleName: rule, subject: AlertFacts.Subject(rawValue: subject) ?? .sensor, condition: condition,
+                station: station, stationName: stationName, metric: metric, unit: unit, domain: domain,
+                gatewayCode: gatewayCode, gatewayName: gatewayName,
                 unitPath: path, labels: (try? JSONDecoder().decode([String: String].self, from: Data(labels.utf8))) ?? [:],
                 state: state, severity: AlertRule.Severity(rawValue: severity) ?? .warning, level: level, value: value,
                 firedAt: fired, pagedAt: paged, acknowledgedBy: ackBy, nextPage: Int(next))
@@ -272,6 +290,6 @@ public struct Pager: Sendable {
 
 extension PagingStore.Snapshot {
     func policies(for alert: Pager.AlertRow) -> [EscalationPolicy] {
-        EscalationPolicy.route(policies: Array(policies.values).sorted { $0.name < $1.name }, unitPath: alert.unitPath, domain: alert.domain, severity: alert.severity)
+        EscalationPolicy.route(policies: Array(policies.values).sorted { $0.name < $1.name }, unitPath: alert.unitPath, domain: alert.domain ?? "", severity: alert.severity)
     }
 }

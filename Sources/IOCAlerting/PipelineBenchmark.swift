@@ -93,7 +93,7 @@ public enum PipelineBenchmark {
         }
         let prepared = states(shards)
         for (index, shard) in pipelineShards.enumerated() {
-            _ = await shard.install(prepared[index], catalog: SensorCatalog())
+            _ = await shard.install(prepared[index], groups: GroupState(), catalog: SensorCatalog())
         }
         let pipelineStart = ContinuousClock.now
         offset = 0

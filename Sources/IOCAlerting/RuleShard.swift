@@ -33,6 +33,8 @@ actor RuleShard {
 
     let index: Int
     private(set) var state = ShardState()
+    /// The station- and gateway-wide no-data rules; only the first shard has any.
+    private(set) var groups = GroupState()
     private var catalog = SensorCatalog()
     /// Writes changes (and queues their notifications); returns how many notifications it queued.
     typealias Persist = @Sendable ([AlertChange], [Int64: AlertRule], SensorCatalog) async throws -> Int
@@ -56,13 +58,27 @@ actor RuleShard {
 
     /// Replaces the rules and sensors, keeping the live state of every unchanged pair, and returns
     /// the open alerts of pairs that no longer exist.
-    func install(_ next: ShardState, catalog: SensorCatalog) -> [(ruleID: Int64, sensorID: Int32)] {
+    func install(_ next: ShardState, groups nextGroups: GroupState, catalog: SensorCatalog) -> [(ruleID: Int64, subject: AlertSubject)] {
         var next = next
         next.carryOver(from: state)
-        let orphans = next.orphans(of: state)
+        var nextGroups = nextGroups
+        nextGroups.carryOver(from: groups)
+        let orphans = next.orphans(of: state) + nextGroups.orphans(of: groups)
         state = next
+        groups = nextGroups
         self.catalog = catalog
         return orphans
+    }
+
+    /// The newest reading evaluated of each of `sensorIDs` (those on this shard).
+    func newest(of sensorIDs: [Int32]) -> [Int32: Timestamp] {
+        state.newest(of: sensorIDs)
+    }
+
+    func tickGroups(now: Timestamp, newest: [Int32: Timestamp], offlineSince: [String: Timestamp]) {
+        var changes: [AlertChange] = []
+        groups.tick(now: now, newest: newest, offlineSince: offlineSince, into: &changes)
+        write(changes)
     }
 
     /// Writes changes produced outside (by seeding a new state before it was installed).
@@ -83,8 +99,12 @@ actor RuleShard {
     }
 
     /// An operator's acknowledgement or resolve: the change is written before this returns.
-    func apply(_ event: AlertStateMachine.Event, ruleID: Int64, sensorID: Int32, actor: String, at time: Timestamp) async -> AlertChange? {
-        guard let change = state.apply(event, ruleID: ruleID, sensorID: sensorID, actor: actor, at: time) else { return nil }
+    func apply(_ event: AlertStateMachine.Event, ruleID: Int64, subject: AlertSubject, actor: String, at time: Timestamp) async -> AlertChange? {
+        let change = switch subject {
+        case .sensor(let sensorID): state.apply(event, ruleID: ruleID, sensorID: sensorID, actor: actor, at: time)
+        case .station, .gateway: groups.apply(event, ruleID: ruleID, subject: subject, actor: actor, at: time)
+        }
+        guard let change else { return nil }
         await write([change])?.value
         return change
     }
@@ -98,7 +118,7 @@ actor RuleShard {
     private func write(_ changes: [AlertChange]) -> Task<Void, Never>? {
         guard !changes.isEmpty else { return nil }
         let previous = lastWrite
-        let rules = state.rules
+        let rules = groups.rules.isEmpty ? state.rules : state.rules.merging(groups.rules) { mine, _ in mine }
         let catalog = catalog
         pendingWrites += 1
         let task = Task {

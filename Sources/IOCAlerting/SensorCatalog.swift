@@ -17,14 +17,39 @@ public struct SensorDescription: Sendable, Hashable {
     }
 }
 
-/// Every sensor of the registry with its station, domain, unit path and numeric attributes.
+/// A station as alerts about it describe it.
+public struct StationDescription: Sendable, Hashable {
+    public var code: String
+    public var name: String
+    public var domain: String
+    public var unitPath: [String]
+    public var gatewayCode: String?
+}
+
+/// A registered, enabled gateway as alerts about it describe it. `domain` is its stations'
+/// domain when they all share one.
+public struct GatewayDescription: Sendable, Hashable {
+    public var code: String
+    public var name: String
+    public var unitPath: [String]
+    public var domain: String?
+}
+
+/// Every sensor of the registry with its station, domain, unit path and numeric attributes, and
+/// the stations and gateways that no-data rules per station or gateway watch.
 public struct SensorCatalog: Sendable {
     public var sensors: [Int32: SensorDescription]
+    public var stations: [String: StationDescription]
+    public var gateways: [String: GatewayDescription]
 
-    public init(sensors: [Int32: SensorDescription] = [:]) { self.sensors = sensors }
+    public init(sensors: [Int32: SensorDescription] = [:], stations: [String: StationDescription] = [:], gateways: [String: GatewayDescription] = [:]) {
+        self.sensors = sensors
+        self.stations = stations
+        self.gateways = gateways
+    }
 
     public static func load(client: PostgresClient, logger: Logger) async throws -> SensorCatalog {
-        let rows = try await client.query("""
+        let paths = """
             WITH RECURSIVE up AS (
                 SELECT id AS unit_id, id AS current, code, 0 AS depth FROM admin_units
                 UNION ALL
@@ -34,16 +59,31 @@ public struct SensorCatalog: Sendable {
             ), paths AS (
                 SELECT unit_id, array_agg(code ORDER BY depth) AS path FROM up GROUP BY unit_id
             )
-            SELECT se.id, s.code, s.name, se.metric, se.unit, s.domain, s.attributes::text, COALESCE(p.path, '{}')
+            """
+        let rows = try await client.query("""
+            \(unescaped: paths)
+            SELECT se.id, s.code, s.name, se.metric, se.unit, s.domain, s.attributes::text, COALESCE(p.path, '{}'), g.code
             FROM sensors se JOIN stations s ON s.id = se.station_id LEFT JOIN paths p ON p.unit_id = s.unit_id
+            LEFT JOIN gateways g ON g.id = s.gateway_id
             """, logger: logger)
         var catalog = SensorCatalog()
-        for try await (id, station, name, metric, unit, domain, attributes, path) in rows.decode((Int32, String, String, String, String, String, String, [String]).self) {
+        var domains: [String: Set<String>] = [:]
+        for try await (id, station, name, metric, unit, domain, attributes, path, gateway) in rows.decode((Int32, String, String, String, String, String, String, [String], String?).self) {
             let context = SensorContext(
                 sensorID: id, stationCode: station, metric: metric, domain: domain, unitPath: path,
-                attributes: flattenNumbers(json: attributes)
+                attributes: flattenNumbers(json: attributes), gatewayCode: gateway
             )
             catalog.sensors[id] = SensorDescription(context: context, stationName: name, unit: unit)
+            catalog.stations[station] = StationDescription(code: station, name: name, domain: domain, unitPath: path, gatewayCode: gateway)
+            if let gateway { domains[gateway, default: []].insert(domain) }
+        }
+        let gateways = try await client.query("""
+            \(unescaped: paths)
+            SELECT g.code, g.name, COALESCE(p.path, '{}') FROM gateways g LEFT JOIN paths p ON p.unit_id = g.unit_id WHERE g.enabled
+            """, logger: logger)
+        for try await (code, name, path) in gateways.decode((String, String, [String]).self) {
+            let shared = domains[code].flatMap { $0.count == 1 ? $0.first : nil }
+            catalog.gateways[code] = GatewayDescription(code: code, name: name.isEmpty ? code : name, unitPath: path, domain: shared)
         }
         return catalog
     }

@@ -1,10 +1,57 @@
 import IOCCore
 
-/// What the state machine of one rule on one sensor decided, for the alert store to persist (and
+/// What an alert is about: one sensor, a whole station or a gateway (the no-data rules `per`
+/// station or gateway). Stored as `alerts.subject` and `alerts.subject_key`.
+public enum AlertSubject: Sendable, Hashable, CustomStringConvertible {
+    case sensor(Int32)
+    case station(String)
+    case gateway(String)
+
+    public init(_ group: GroupBinding.Subject) {
+        switch group {
+        case .station(let code): self = .station(code)
+        case .gateway(let code): self = .gateway(code)
+        }
+    }
+
+    /// From the stored `subject` and `subject_key`; nil for a form this version does not know.
+    public init?(kind: String, key: String) {
+        switch kind {
+        case "sensor": guard let id = Int32(key) else { return nil }; self = .sensor(id)
+        case "station": self = .station(key)
+        case "gateway": self = .gateway(key)
+        default: return nil
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .sensor: "sensor"
+        case .station: "station"
+        case .gateway: "gateway"
+        }
+    }
+
+    public var key: String {
+        switch self {
+        case .sensor(let id): String(id)
+        case .station(let code), .gateway(let code): code
+        }
+    }
+
+    public var sensorID: Int32? {
+        if case .sensor(let id) = self { return id }
+        return nil
+    }
+
+    public var description: String { "\(kind) \(key)" }
+}
+
+/// What the state machine of one rule on one subject decided, for the alert store to persist (and
 /// page) in order.
 public struct AlertChange: Sendable, Hashable {
     public var ruleID: Int64
-    public var sensorID: Int32
+    public var subject: AlertSubject
     public var actions: [AlertStateMachine.Action]
     /// The value compared by the rule (the reading, the change, the aggregate, the seconds of
     /// silence) and when.
@@ -13,14 +60,21 @@ public struct AlertChange: Sendable, Hashable {
     /// Who did it, for operators' actions; nil for the rule itself.
     public var actor: String?
 
-    public init(ruleID: Int64, sensorID: Int32, actions: [AlertStateMachine.Action], value: Double, at: Timestamp, actor: String? = nil) {
+    public init(ruleID: Int64, subject: AlertSubject, actions: [AlertStateMachine.Action], value: Double, at: Timestamp, actor: String? = nil) {
         self.ruleID = ruleID
-        self.sensorID = sensorID
+        self.subject = subject
         self.actions = actions
         self.value = value
         self.at = at
         self.actor = actor
     }
+
+    public init(ruleID: Int64, sensorID: Int32, actions: [AlertStateMachine.Action], value: Double, at: Timestamp, actor: String? = nil) {
+        self.init(ruleID: ruleID, subject: .sensor(sensorID), actions: actions, value: value, at: at, actor: actor)
+    }
+
+    /// The sensor, for a change about one.
+    public var sensorID: Int32? { subject.sensorID }
 }
 
 /// The evaluation state of one shard: for each of its sensors, every rule bound to it with that
@@ -52,16 +106,31 @@ public struct ShardState: Sendable {
     /// Adds the rule `rule` on `sensorID`. `state` resumes an open alert.
     public mutating func bind(
         rule: AlertRule, sensorID: Int32, thresholds: [Double?], since: Timestamp,
-        state: AlertStateMachine.State = .inactive
+        state: AlertStateMachine.State = .inactive, awaitingNormal: Bool = false
     ) {
         guard let id = rule.id else { return }
         rules[id] = rule
         let slot = Slot(
             ruleID: id,
             evaluator: RuleEvaluator(condition: rule.condition, thresholds: thresholds, since: since),
-            machine: AlertStateMachine(rule: rule, state: state)
+            machine: AlertStateMachine(rule: rule, state: state, awaitingNormal: awaitingNormal)
         )
         series[sensorID, default: Series()].slots.append(slot)
+    }
+
+    /// Tracks the newest reading of `sensorID` without rules of its own (a member of a station or
+    /// gateway watched by a no-data rule; see `newest(of:)`).
+    public mutating func watch(sensorID: Int32) {
+        if series[sensorID] == nil { series[sensorID] = Series() }
+    }
+
+    /// The newest reading evaluated of each of `sensorIDs` that has had one.
+    public func newest(of sensorIDs: [Int32]) -> [Int32: Timestamp] {
+        var result: [Int32: Timestamp] = [:]
+        for id in sensorIDs {
+            if let time = series[id]?.newest { result[id] = time }
+        }
+        return result
     }
 
     /// Takes over the evaluation state of pairs that exist in both and whose rule is unchanged, so
@@ -84,12 +153,12 @@ public struct ShardState: Sendable {
 
     /// The open alerts of pairs that this state no longer has (a rule disabled, deleted or
     /// rescoped, a sensor removed): the caller closes them.
-    public func orphans(of old: ShardState) -> [(ruleID: Int64, sensorID: Int32)] {
-        var result: [(Int64, Int32)] = []
+    public func orphans(of old: ShardState) -> [(ruleID: Int64, subject: AlertSubject)] {
+        var result: [(Int64, AlertSubject)] = []
         for (sensor, oldSeries) in old.series {
             for slot in oldSeries.slots where slot.machine.state != .inactive {
                 let kept = series[sensor]?.slots.contains { $0.ruleID == slot.ruleID && rules[slot.ruleID] == old.rules[slot.ruleID] } ?? false
-                if !kept { result.append((slot.ruleID, sensor)) }
+                if !kept { result.append((slot.ruleID, .sensor(sensor))) }
             }
         }
         return result

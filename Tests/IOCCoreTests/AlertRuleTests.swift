@@ -76,6 +76,8 @@ struct AlertRuleTests {
         (.window(.init(function: .max, windowSeconds: 600, comparison: .lt, threshold: 5)),
          #"{"comparison":"lt","function":"max","kind":"window","threshold":5,"window_seconds":600}"#),
         (.noData(.init(afterSeconds: 1800)), #"{"after_seconds":1800,"kind":"no_data"}"#),
+        (.noData(.init(afterSeconds: 900, per: .station)), #"{"after_seconds":900,"kind":"no_data","per":"station"}"#),
+        (.noData(.init(afterSeconds: 300, per: .gateway)), #"{"after_seconds":300,"kind":"no_data","per":"gateway"}"#),
         (.levels(.init(direction: .below, levels: [.init(name: "low", severity: .warning, threshold: .value(52))])),
          #"{"direction":"below","hysteresis":0,"kind":"levels","levels":[{"name":"low","severity":"warning","threshold":{"value":52}}]}"#),
     ] as [(Rule.Condition, String)])
@@ -91,12 +93,25 @@ struct AlertRuleTests {
         (.station(code: "PY-A", metric: nil), #"{"code":"PY-A","kind":"station"}"#),
         (.station(code: "PY-A", metric: "rain"), #"{"code":"PY-A","kind":"station","metric":"rain"}"#),
         (.metric(name: "pm2_5", domain: nil, unitCode: nil), #"{"kind":"metric","name":"pm2_5"}"#),
+        (.gateway(code: "GW-PY-01"), #"{"code":"GW-PY-01","kind":"gateway"}"#),
+        (.all(domain: nil, unitCode: nil), #"{"kind":"all"}"#),
+        (.all(domain: "air", unitCode: "PY"), #"{"domain":"air","kind":"all","unit_code":"PY"}"#),
     ] as [(Rule.Scope, String)])
     func scopeShape(scope: Rule.Scope, json: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         #expect(String(decoding: try encoder.encode(scope), as: UTF8.self) == json)
         #expect(try JSONDecoder().decode(Rule.Scope.self, from: Data(json.utf8)) == scope)
+    }
+
+    @Test("a no-data condition's per is checked: an unknown grouping is refused, not taken as per sensor")
+    func noDataPer() {
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Rule.Condition.self, from: Data(#"{"kind":"no_data","after_seconds":60,"per":"district"}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Rule.Scope.self, from: Data(#"{"kind":"gateway"}"#.utf8))
+        }
     }
 
     @Test("fields left out take their defaults")
@@ -131,7 +146,7 @@ struct AlertRuleTests {
         #expect {
             try JSONDecoder().decode(Rule.Scope.self, from: Data(#"{"kind":"province"}"#.utf8))
         } throws: { error in
-            "\(error)".contains("unknown scope kind 'province'; expected sensor, station or metric")
+            "\(error)".contains("unknown scope kind 'province'; expected sensor, station, metric, gateway or all")
         }
     }
 

@@ -42,6 +42,7 @@ struct AlertStateMachineTests {
             ["notify", kind.rawValue, severity.rawValue, level].compactMap { $0 }.joined(separator: " ")
         case .close: "close"
         case .rejected: "rejected"
+        case .rearmed: "rearmed"
         }
     }
 
@@ -121,7 +122,8 @@ struct AlertStateMachineTests {
             (tick(180), ""),
             (resolve(200), "rejected"),
             (ack(210), "rejected"),
-            (normal(240), ""),
+            (normal(240), "rearmed"),
+            (normal(250), ""),
             (level("II", 300), "open firing II; inactive → firing II; notify fired warning II"),
         ]),
         ("a manual resolve while pending pages nobody", 600, [
@@ -129,7 +131,7 @@ struct AlertStateMachineTests {
             (resolve(60), "pending II → inactive; close"),
             (tick(600), ""),
             (level("II", 660), ""),
-            (normal(720), ""),
+            (normal(720), "rearmed"),
             (level("II", 780), "open pending II; inactive → pending II"),
         ]),
         ("a condition without levels takes the rule's severity", 0, [
@@ -208,6 +210,8 @@ struct AlertStateMachineTests {
          normal(60), "firing II ack:lan → inactive; notify resolved warning II; close"),
         (.pending(since: t0, level: "I", severity: .info), false, tick(600), "pending I → firing I; notify fired info I"),
         (.inactive, true, level("II", 60), ""),
+        (.inactive, true, normal(60), "rearmed"),
+        (.inactive, false, normal(60), ""),
     ] as [(Machine.State, Bool, Event, String)])
     func restored(state: Machine.State, awaitingNormal: Bool, event: Event, expected: String) {
         var machine = Machine(forSeconds: 600, severity: .warning, levels: ["I", "II", "III"], state: state, awaitingNormal: awaitingNormal)

@@ -23,6 +23,18 @@ struct NotificationTextTests {
         return facts
     }
 
+    /// Củng Sơn has sent nothing for 65 minutes.
+    static let silentStation = AlertFacts(
+        alertID: 12, ruleName: "Mất dữ liệu", severity: .warning,
+        stationCode: "PY-CS", stationName: "Củng Sơn", metric: "water_level", value: 3900, unit: "m",
+        time: time("2026-11-27T07:05:00Z"), link: link, condition: "no_data", subject: .station)
+
+    static func silentStation(_ change: (inout AlertFacts) -> Void) -> AlertFacts {
+        var facts = silentStation
+        change(&facts)
+        return facts
+    }
+
     /// 23:59:30 on New Year's Eve in Vietnam.
     static let rain = AlertFacts(
         alertID: 40, ruleName: "Mưa lớn: ≥ 100 mm trong 24 giờ", severity: .warning,
@@ -55,6 +67,18 @@ struct NotificationTextTests {
         (rain, .reminder, .en,
          "[WARNING] Mưa lớn: ≥ 100 mm trong 24 giờ – Sơn Hòa station (reminder)",
          "Reminder, not acknowledged yet. Sơn Hòa station (PY-RAIN-SONHOA): rainfall 100 mm, at 23:59 31 Dec 2026 (ICT). Details: https://ioc.phuyen.gov.vn/alerts/40"),
+        (silentStation, .fired, .vi,
+         "[CẢNH BÁO] Mất dữ liệu – Trạm Củng Sơn",
+         "Trạm Củng Sơn (PY-CS): không nhận được dữ liệu từ trạm trong 1 giờ 5 phút, lúc 14:05 27/11/2026 (giờ Việt Nam). Chi tiết: \(link)"),
+        (silentStation, .resolved, .en,
+         "[RESOLVED] Mất dữ liệu – Củng Sơn station",
+         "Resolved. Củng Sơn station (PY-CS): data is arriving again, at 14:05 27 Nov 2026 (ICT). Details: \(link)"),
+        (silentStation { $0.subject = .sensor; $0.value = 45 }, .fired, .en,
+         "[WARNING] Mất dữ liệu – Củng Sơn station",
+         "Củng Sơn station (PY-CS): no water level data for 45 s, at 14:05 27 Nov 2026 (ICT). Details: \(link)"),
+        (silentStation { $0.subject = .gateway; $0.stationCode = "GW-PY-01"; $0.stationName = "GW-PY-01"; $0.value = 900 }, .fired, .vi,
+         "[CẢNH BÁO] Mất dữ liệu – Gateway GW-PY-01",
+         "Gateway GW-PY-01 (GW-PY-01): gateway mất kết nối hoặc không gửi dữ liệu trong 15 phút, lúc 14:05 27/11/2026 (giờ Việt Nam). Chi tiết: \(link)"),
     ] as [(AlertFacts, NotificationText.Kind, NotificationText.Language, String, String)])
     func messages(facts: AlertFacts, kind: NotificationText.Kind, language: NotificationText.Language, subject: String, text: String) {
         let message = NotificationText.render(facts, kind: kind, language: language)
@@ -133,9 +157,9 @@ struct NotificationTextTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let facts = Self.flood { $0.acknowledgedBy = "An" }
         let json = String(decoding: try encoder.encode(facts), as: UTF8.self)
-        #expect(json == #"{"acknowledged_by":"An","alert_id":12,"level":"III","link":"https://ioc.phuyen.gov.vn/alerts/12","#
+        #expect(json == #"{"acknowledged_by":"An","alert_id":12,"condition":"","level":"III","link":"https://ioc.phuyen.gov.vn/alerts/12","#
             + #""metric":"water_level","rule_name":"Mực nước vượt báo động","severity":"critical","station_code":"PY-CS","#
-            + #""station_name":"Củng Sơn","time":"2026-11-27T07:05:00Z","time_zone":"Asia/Ho_Chi_Minh","unit":"m","value":27.3}"#)
+            + #""station_name":"Củng Sơn","subject":"sensor","time":"2026-11-27T07:05:00Z","time_zone":"Asia/Ho_Chi_Minh","unit":"m","value":27.3}"#)
         #expect(try JSONDecoder().decode(AlertFacts.self, from: Data(json.utf8)) == facts)
         let minimal = #"""
         {"alert_id":40,"rule_name":"Mưa lớn: ≥ 100 mm trong 24 giờ","severity":"warning","station_code":"PY-RAIN-SONHOA",

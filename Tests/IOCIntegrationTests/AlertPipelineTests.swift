@@ -150,6 +150,111 @@ struct AlertPipelineTests {
         }
     }
 
+    static func now(_ offset: Double = 0) -> Timestamp { Timestamp(seconds: Date().timeIntervalSince1970 + offset) }
+
+    @Test("a no-data rule per station raises one alert for the station, only when none of its sensors (on both shards) reports")
+    func stationSilence() async throws {
+        let silent = AlertRule(name: "Trạm mất dữ liệu", severity: .warning, scope: .station(code: "T-RIVER-1", metric: nil),
+                               condition: .noData(.init(afterSeconds: 2, per: .station)))
+        try await env.withFreshDatabase { client, _ in
+            let level = try await setUp(client, rules: [silent])
+            let rain = try await sensorID(client, station: "T-RIVER-1", metric: "rain")
+            #expect(level % 2 != rain % 2, "the station's two sensors are on different shards")
+            try await withPipeline(client) { pipeline, writer in
+                // Only the rain gauge reports, for longer than after_seconds: the station is not silent.
+                for step in 0..<12 {
+                    await writer.writeWithRetryForTesting([Reading(sensorID: rain, time: Self.now(), value: Double(step))])
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+                await pipeline.flush()
+                #expect(try await alerts(client).isEmpty, "a station with one sensor still reporting is not silent")
+
+                // Then nothing: one alert for the station, not one per sensor.
+                #expect(try await eventually(timeout: .seconds(8)) {
+                    try await count(client, "SELECT count(*) FROM alerts WHERE state = 'firing'") == 1
+                })
+                try await Task.sleep(for: .milliseconds(500))
+                await pipeline.flush()
+                let rows = try await client.query("""
+                    SELECT subject, subject_key, sensor_id, station_code, condition, value FROM alerts
+                    """).decode((String, String, Int32?, String?, String, Double).self)
+                var seen: [(String, String, Int32?, String?, String, Double)] = []
+                for try await row in rows { seen.append(row) }
+                #expect(seen.count == 1)
+                #expect(seen.first?.0 == "station" && seen.first?.1 == "T-RIVER-1" && seen.first?.2 == nil && seen.first?.3 == "T-RIVER-1")
+                #expect(seen.first?.4 == "no_data" && (seen.first?.5 ?? 0) >= 2, "the value is the seconds of silence: \(seen)")
+
+                // A reading from either sensor clears it.
+                await writer.writeWithRetryForTesting([Reading(sensorID: level, time: Self.now(), value: 1)])
+                #expect(try await eventually(timeout: .seconds(5)) {
+                    try await count(client, "SELECT count(*) FROM alerts WHERE state = 'resolved' AND resolution = 'condition normal'") == 1
+                })
+            }
+        }
+    }
+
+    @Test("a no-data rule per gateway fires when the gateway reports itself offline (even one with no stations) and clears when it is back")
+    func gatewayOffline() async throws {
+        let offline = AlertRule(name: "Gateway mất kết nối", severity: .critical, scope: .gateway(code: "GW-T9"),
+                                condition: .noData(.init(afterSeconds: 1, per: .gateway)))
+        try await env.withFreshDatabase { client, _ in
+            _ = try await setUp(client, rules: [offline])
+            try await client.query("INSERT INTO gateways (code, name, unit_id) SELECT 'GW-T9', 'Gateway 9', id FROM admin_units WHERE code = 'T-A'")
+            try await withPipeline(client) { pipeline, _ in
+                try await pipeline.reloadIfChanged()
+                try await Task.sleep(for: .milliseconds(1500))
+                await pipeline.flush()
+                #expect(try await alerts(client).isEmpty, "status unknown and no stations: nothing to say")
+
+                // What ingest writes when the broker publishes the gateway's last will.
+                try await client.query("UPDATE gateways SET status = 'offline', status_changed_at = now() WHERE code = 'GW-T9'")
+                #expect(try await eventually(timeout: .seconds(5)) {
+                    try await count(client, """
+                        SELECT count(*) FROM alerts WHERE state = 'firing' AND subject = 'gateway' AND subject_key = 'GW-T9'
+                            AND gateway_name = 'Gateway 9' AND station_code IS NULL AND unit_path = '{T-A,T}'
+                        """) == 1
+                })
+                try await client.query("UPDATE gateways SET status = 'online', status_changed_at = now() WHERE code = 'GW-T9'")
+                #expect(try await eventually(timeout: .seconds(5)) {
+                    try await count(client, "SELECT count(*) FROM alerts WHERE state = 'resolved'") == 1
+                })
+                let list = try await AlertStore(client: client, logger: env.logger).list(AlertFilter())
+                #expect(list.first?.subject == "gateway" && list.first?.gatewayCode == "GW-T9" && list.first?.sensorID == nil)
+            }
+        }
+    }
+
+    @Test("a manual resolve is remembered across a restart: no new alert until the condition has been normal once")
+    func manualResolveSurvivesRestart() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let sensor = try await setUp(client, rules: [Self.floodRule])
+            let alertID = try await withPipeline(client) { pipeline, writer in
+                await writer.writeWithRetryForTesting([Self.reading(sensor, 0, 3.0)])
+                await pipeline.flush()
+                let id = try #require(try await alerts(client).first?.id)
+                _ = try await pipeline.resolve(alertID: id, by: "lan")
+                return id
+            }
+            #expect(try await count(client, "SELECT count(*) FROM alerts WHERE awaiting_normal") == 1)
+            try await withPipeline(client) { pipeline, writer in
+                // Still above level II after the restart: the person's resolve holds.
+                await writer.writeWithRetryForTesting([Self.reading(sensor, 10, 3.1)])
+                await pipeline.flush()
+                let ids = try await alerts(client).map(\.id)
+                #expect(ids == [alertID])
+                // Normal once: the hold is released (and forgotten in the database) ...
+                await writer.writeWithRetryForTesting([Self.reading(sensor, 20, 1.0)])
+                await pipeline.flush()
+                #expect(try await count(client, "SELECT count(*) FROM alerts WHERE awaiting_normal") == 0)
+                // ... and the next rise is a new alert.
+                await writer.writeWithRetryForTesting([Self.reading(sensor, 30, 3.0)])
+                await pipeline.flush()
+                let states = try await alerts(client).map(\.state)
+                #expect(states == ["resolved", "firing"])
+            }
+        }
+    }
+
     @Test("a rule created while running applies after the reload, without a restart; a deleted rule's open alert is closed")
     func reload() async throws {
         try await env.withFreshDatabase { client, _ in

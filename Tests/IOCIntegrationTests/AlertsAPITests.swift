@@ -80,6 +80,10 @@ struct AlertsAPITests {
                 #expect(try Self.decoder.decode(AlertList.self, from: Data(buffer: list.body)).alerts.isEmpty)
                 list = try await http.execute(uri: "/api/v1/alerts?station=T-RIVER-2", method: .get)
                 #expect(try Self.decoder.decode(AlertList.self, from: Data(buffer: list.body)).alerts.isEmpty)
+                list = try await http.execute(uri: "/api/v1/alerts?gateway=GW-T1&subject=sensor", method: .get)
+                #expect(try Self.decoder.decode(AlertList.self, from: Data(buffer: list.body)).alerts.map(\.id) == [id], "T-RIVER-1 reports through GW-T1")
+                list = try await http.execute(uri: "/api/v1/alerts?subject=gateway", method: .get)
+                #expect(try Self.decoder.decode(AlertList.self, from: Data(buffer: list.body)).alerts.isEmpty)
 
                 var response = try await http.execute(uri: "/api/v1/alerts/\(id)/acknowledge", method: .post, body: Self.json(#"{"by":"Nguyễn Văn An"}"#))
                 #expect(response.status == .ok)
@@ -109,6 +113,7 @@ struct AlertsAPITests {
     @Test("bad requests name what to fix", arguments: [
         ("/api/v1/alerts?state=burning", "GET", "", "state"),
         ("/api/v1/alerts?severity=huge", "GET", "", "severity"),
+        ("/api/v1/alerts?subject=district", "GET", "", "subject"),
         ("/api/v1/alerts?from=yesterday", "GET", "", "from"),
         ("/api/v1/alerts?limit=0", "GET", "", "limit"),
         ("/api/v1/alerts/1/acknowledge", "POST", #"{"by":"  "}"#, "by"),

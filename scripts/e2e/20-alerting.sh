@@ -3,7 +3,8 @@
 # receiver (scripts/e2e/webhook_receiver.py) and a local SMTP server (aiosmtpd from Debian):
 #   1. a reading published over MQTT opens an alert in PostgreSQL, a signed webhook and an e-mail
 #      in Vietnamese reach their receivers;
-#   2. a no-data rule fires with no traffic at all;
+#   2. a no-data rule fires with no traffic at all; a gateway whose connection drops (the broker
+#      publishes its last will, `offline`) raises one gateway alert, cleared when it is back;
 #   3. a silence suppresses the notifications of a matching alert (recorded, not sent);
 #   4. nobody acknowledges: the policy's second step is paged after 1 minute;
 #   5. the webhook endpoint is down for 2 minutes: every notification queued meanwhile reaches it
@@ -59,10 +60,15 @@ cat >"$WORK/rules.json" <<'EOF'
      {"name": "III", "severity": "critical", "threshold": {"attribute": "alarm_levels.III"}}]}},
   {"name": "Trạm Bàn Thạch mất dữ liệu", "severity": "warning",
    "scope": {"kind": "station", "code": "PY-BANTHACH-QL1A"},
-   "condition": {"kind": "no_data", "after_seconds": 4}}
+   "condition": {"kind": "no_data", "after_seconds": 4}},
+  {"name": "Gateway mất kết nối", "severity": "critical",
+   "scope": {"kind": "gateway", "code": "GW-T3"},
+   "condition": {"kind": "no_data", "after_seconds": 3, "per": "gateway"}}
 ]}
 EOF
 "$IOC_BIN" import-rules --database-url "$DB_URL" "$WORK/rules.json" >/dev/null
+# A gateway with a broker account (scripts/test.sh creates GW-T3) and no stations yet.
+sql "INSERT INTO gateways (code, name, unit_id) SELECT 'GW-T3', 'Gateway thử nghiệm', id FROM admin_units WHERE code = 'PY'" >/dev/null
 
 cat >"$WORK/paging.json" <<EOF
 {"contacts": [
@@ -154,6 +160,28 @@ A2=$(alert_id PY-BANTHACH-QL1A "Trạm Bàn Thạch mất dữ liệu")
 echo "no-data alert $A2 fired $(sql "SELECT round(extract(epoch FROM fired_at) - $(date +%s) + $((SECONDS - STARTED)))::int FROM alerts WHERE id = $A2") s after start (rule: 4 s)"
 wait_for 20 "the webhook of no-data alert $A2" has_hook /hook/ops "$A2" fired
 ok "no-data rule fired with no traffic at all and paged"
+
+# --- 2b. a gateway drops off: the broker publishes its last will -------------------------------------
+T3_PASS=$(ioc_mqtt_password "$IOC_TEST_MQTT_DIR" GW-T3)
+mosquitto_pub -h 127.0.0.1 -p "$IOC_TEST_MQTT_PORT" -u GW-T3 -P "$T3_PASS" -i "e2e-t3-$RUN" -q 1 -r -t ioc/v1/GW-T3/status -m online
+# A connection that stays open with a will, then dies without saying goodbye.
+mkfifo "$WORK/will.fifo"
+mosquitto_pub -h 127.0.0.1 -p "$IOC_TEST_MQTT_PORT" -u GW-T3 -P "$T3_PASS" -i "e2e-t3-will-$RUN" -q 1 -l \
+    -t ioc/v1/GW-T3/heartbeat --will-topic ioc/v1/GW-T3/status --will-payload offline --will-qos 1 --will-retain <"$WORK/will.fifo" &
+WILL_PID=$!
+exec 7>"$WORK/will.fifo" # holds mosquitto_pub's input open, so it stays connected
+sleep 2
+[[ "$(sql "SELECT count(*) FROM alerts WHERE gateway_code = 'GW-T3'")" == 0 ]] || fail "gateway GW-T3 alerted while online"
+kill -9 "$WILL_PID" 2>/dev/null || true
+wait "$WILL_PID" 2>/dev/null || true
+exec 7>&-
+wait_for 20 "gateway GW-T3 reported offline by its last will" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT status FROM gateways WHERE code = 'GW-T3'\")\" == offline ]]"
+wait_for 20 "one gateway alert for GW-T3" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT count(*) FROM alerts WHERE subject = 'gateway' AND subject_key = 'GW-T3' AND state = 'firing'\")\" == 1 ]]"
+A_GW=$(sql "SELECT id FROM alerts WHERE subject_key = 'GW-T3' ORDER BY id DESC LIMIT 1")
+curl -sf "$API/alerts/$A_GW" | grep -q '"subject":"gateway"' || fail "the gateway alert does not say what it is about"
+mosquitto_pub -h 127.0.0.1 -p "$IOC_TEST_MQTT_PORT" -u GW-T3 -P "$T3_PASS" -i "e2e-t3-$RUN" -q 1 -r -t ioc/v1/GW-T3/status -m online
+wait_for 20 "the gateway alert cleared when GW-T3 came back" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT state FROM alerts WHERE id = $A_GW\")\" == resolved ]]"
+ok "gateway GW-T3 dropped off (last will): one gateway alert $A_GW, resolved when it came back online"
 
 # --- 3. silence ---------------------------------------------------------------------------------------
 now_ms=$(date +%s)

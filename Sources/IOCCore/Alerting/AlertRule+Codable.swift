@@ -37,10 +37,16 @@ extension AlertRule.Scope: Codable {
                 name: try container.decode(String.self, forKey: .name),
                 domain: try container.decodeIfPresent(String.self, forKey: .domain),
                 unitCode: try container.decodeIfPresent(String.self, forKey: .unitCode))
+        case "gateway":
+            self = .gateway(code: try container.decode(String.self, forKey: .code))
+        case "all":
+            self = .all(
+                domain: try container.decodeIfPresent(String.self, forKey: .domain),
+                unitCode: try container.decodeIfPresent(String.self, forKey: .unitCode))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container,
-                debugDescription: "unknown scope kind '\(kind)'; expected sensor, station or metric")
+                debugDescription: "unknown scope kind '\(kind)'; expected sensor, station, metric, gateway or all")
         }
     }
 
@@ -57,6 +63,13 @@ extension AlertRule.Scope: Codable {
         case .metric(let name, let domain, let unitCode):
             try container.encode("metric", forKey: .kind)
             try container.encode(name, forKey: .name)
+            try container.encodeIfPresent(domain, forKey: .domain)
+            try container.encodeIfPresent(unitCode, forKey: .unitCode)
+        case .gateway(let code):
+            try container.encode("gateway", forKey: .kind)
+            try container.encode(code, forKey: .code)
+        case .all(let domain, let unitCode):
+            try container.encode("all", forKey: .kind)
             try container.encodeIfPresent(domain, forKey: .domain)
             try container.encodeIfPresent(unitCode, forKey: .unitCode)
         }

@@ -51,6 +51,11 @@ extension AlertRule {
             if name.isEmpty { found.add("scope.name", "must be a metric such as water_level") }
             if domain?.isEmpty == true { found.add("scope.domain", "must be a station domain, or left out for every domain") }
             if unitCode?.isEmpty == true { found.add("scope.unit_code", "must be an administrative unit code, or left out for the whole province") }
+        case .gateway(let code):
+            if code.isEmpty { found.add("scope.code", "must be a gateway code such as GW-PY-01") }
+        case .all(let domain, let unitCode):
+            if domain?.isEmpty == true { found.add("scope.domain", "must be a station domain, or left out for every domain") }
+            if unitCode?.isEmpty == true { found.add("scope.unit_code", "must be an administrative unit code, or left out for the whole province") }
         }
     }
 

@@ -61,6 +61,12 @@ public struct AlertRule: Sendable, Hashable, Codable {
         /// Every sensor of a metric, optionally only at stations of a domain and under an
         /// administrative unit (the unit and its whole subtree; the caller expands it).
         case metric(name: String, domain: String?, unitCode: String?)
+        /// Every sensor of the stations a gateway serves; with a no-data condition `per: gateway`,
+        /// the gateway itself (offline, or silent on all its stations).
+        case gateway(code: String)
+        /// Every sensor, optionally only at stations of a domain and under an administrative unit:
+        /// with a no-data condition `per` station or gateway, every station or gateway there.
+        case all(domain: String?, unitCode: String?)
     }
 
     /// When a series is abnormal.
@@ -209,13 +215,39 @@ public struct AlertRule: Sendable, Hashable, Codable {
 
     /// No reading for `afterSeconds`.
     public struct NoData: Sendable, Hashable, Codable {
+        /// What one alert watches: each sensor on its own; each station (silent when none of its
+        /// sensors in scope reports); or each gateway (silent when none of the sensors in scope
+        /// behind it reports, or offline by its own status message, the broker's last will).
+        public enum Per: String, Sendable, Hashable, Codable, CaseIterable {
+            case sensor, station, gateway
+        }
+
         public var afterSeconds: Double
+        public var per: Per
 
         enum CodingKeys: String, CodingKey {
             case afterSeconds = "after_seconds"
+            case per
         }
 
-        public init(afterSeconds: Double) { self.afterSeconds = afterSeconds }
+        public init(afterSeconds: Double, per: Per = .sensor) {
+            self.afterSeconds = afterSeconds
+            self.per = per
+        }
+
+        /// `per` may be left out (each sensor); it is written only when it is not `sensor`, so
+        /// rules stored before it existed read back unchanged.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            afterSeconds = try container.decode(Double.self, forKey: .afterSeconds)
+            per = try container.decodeIfPresent(Per.self, forKey: .per) ?? .sensor
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(afterSeconds, forKey: .afterSeconds)
+            if per != .sensor { try container.encode(per, forKey: .per) }
+        }
     }
 }
 

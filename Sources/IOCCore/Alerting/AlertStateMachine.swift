@@ -86,6 +86,9 @@ public struct AlertStateMachine: Sendable {
         case close(reason: String)
         /// The event did not apply (acknowledging before the alert fires, say); nothing changed.
         case rejected(reason: String)
+        /// The condition is normal again after a manual resolve: the next activation opens a new
+        /// alert. The caller forgets the hold it stored at the resolve.
+        case rearmed
     }
 
     public let forSeconds: Double
@@ -189,10 +192,11 @@ public struct AlertStateMachine: Sendable {
     }
 
     private mutating func normal() -> [Action] {
+        let wasHeld = awaitingNormal
         awaitingNormal = false
         switch state {
         case .inactive:
-            return []
+            return wasHeld ? [.rearmed] : []
         case .pending:
             return [move(to: .inactive, "cleared while pending"), .close(reason: "cleared while pending")]
         case .firing(_, let level, let severity, _, _):

@@ -10,14 +10,20 @@ public struct SensorContext: Sendable, Hashable {
     /// The station's numeric attributes by dotted path: `{"alarm_levels":{"II":2.7}}` gives
     /// `["alarm_levels.II": 2.7]`.
     public var attributes: [String: Double]
+    /// The gateway that reports the station; nil when none is assigned.
+    public var gatewayCode: String?
 
-    public init(sensorID: Int32, stationCode: String, metric: String, domain: String, unitPath: [String], attributes: [String: Double] = [:]) {
+    public init(
+        sensorID: Int32, stationCode: String, metric: String, domain: String, unitPath: [String],
+        attributes: [String: Double] = [:], gatewayCode: String? = nil
+    ) {
         self.sensorID = sensorID
         self.stationCode = stationCode
         self.metric = metric
         self.domain = domain
         self.unitPath = unitPath
         self.attributes = attributes
+        self.gatewayCode = gatewayCode
     }
 }
 
@@ -34,6 +40,10 @@ extension AlertRule.Scope {
             return sensor.metric == name
                 && (domain == nil || domain == sensor.domain)
                 && (unitCode.map { sensor.unitPath.contains($0) } ?? true)
+        case .gateway(let code):
+            return sensor.gatewayCode == code
+        case .all(let domain, let unitCode):
+            return (domain == nil || domain == sensor.domain) && (unitCode.map { sensor.unitPath.contains($0) } ?? true)
         }
     }
 }
@@ -56,9 +66,10 @@ public struct RuleBinding: Sendable, Hashable {
     /// Every (enabled rule, sensor) pair the rules cover. A levels rule is not bound to a sensor
     /// whose station has none of its levels (a gauge without official alarm levels), since it
     /// could never fire there.
+    /// A no-data rule `per` station or gateway is not bound to single sensors: see `GroupBinding`.
     public static func bind(rules: [AlertRule], sensors: [SensorContext]) -> [RuleBinding] {
         var bindings: [RuleBinding] = []
-        for (index, rule) in rules.enumerated() where rule.enabled {
+        for (index, rule) in rules.enumerated() where rule.enabled && rule.groupedBy == nil {
             for sensor in sensors where rule.scope.matches(sensor) {
                 var thresholds: [Double?] = []
                 if case .levels(let levels) = rule.condition {
@@ -69,5 +80,70 @@ public struct RuleBinding: Sendable, Hashable {
             }
         }
         return bindings
+    }
+}
+
+
+extension AlertRule {
+    /// For a no-data rule `per` station or gateway, which; nil for a rule that watches each sensor.
+    public var groupedBy: NoData.Per? {
+        guard case .noData(let noData) = condition, noData.per != .sensor else { return nil }
+        return noData.per
+    }
+}
+
+/// One no-data rule applied to a whole station or gateway: one alert for the group, silent when
+/// none of `sensorIDs` reports (and, for a gateway, when it says it is offline).
+public struct GroupBinding: Sendable, Hashable {
+    public enum Subject: Sendable, Hashable, Comparable {
+        case station(code: String)
+        case gateway(code: String)
+
+        public var code: String {
+            switch self {
+            case .station(let code), .gateway(let code): code
+            }
+        }
+    }
+
+    public var ruleIndex: Int
+    public var subject: Subject
+    /// The group's sensors in the rule's scope, ascending.
+    public var sensorIDs: [Int32]
+
+    public init(ruleIndex: Int, subject: Subject, sensorIDs: [Int32]) {
+        self.ruleIndex = ruleIndex
+        self.subject = subject
+        self.sensorIDs = sensorIDs
+    }
+
+    /// Every (enabled grouped rule, station or gateway) pair: the stations or gateways of the
+    /// sensors the rule's scope covers. A station needs at least one sensor in scope. A gateway
+    /// named by a `gateway` scope is watched even with no sensors (its status alone tells it is
+    /// offline), if it is in `gateways`, the registered gateway codes.
+    public static func bind(rules: [AlertRule], sensors: [SensorContext], gateways: Set<String> = []) -> [GroupBinding] {
+        var result: [GroupBinding] = []
+        for (index, rule) in rules.enumerated() where rule.enabled {
+            guard let per = rule.groupedBy else { continue }
+            var groups: [Subject: [Int32]] = [:]
+            if per == .gateway, case .gateway(let code) = rule.scope, gateways.contains(code) {
+                groups[.gateway(code: code)] = []
+            }
+            for sensor in sensors where rule.scope.matches(sensor) {
+                switch per {
+                case .station:
+                    groups[.station(code: sensor.stationCode), default: []].append(sensor.sensorID)
+                case .gateway:
+                    guard let gateway = sensor.gatewayCode else { continue }
+                    groups[.gateway(code: gateway), default: []].append(sensor.sensorID)
+                case .sensor:
+                    continue
+                }
+            }
+            for (subject, ids) in groups.sorted(by: { $0.key < $1.key }) {
+                result.append(GroupBinding(ruleIndex: index, subject: subject, sensorIDs: ids.sorted()))
+            }
+        }
+        return result
     }
 }

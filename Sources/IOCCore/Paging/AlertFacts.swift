@@ -17,9 +17,19 @@ public struct AlertFacts: Sendable, Hashable, Codable {
     /// Where the alert is shown, so the message can link to it.
     public var link: String
     public var acknowledgedBy: String?
+    /// The rule's condition kind (levels, rate_of_change, window, no_data): a no-data message
+    /// says how long it has been silent instead of showing a value.
+    public var condition: String
+    /// What the alert is about: a sensor, a whole station, or a gateway (then `stationCode` and
+    /// `stationName` are the gateway's).
+    public var subject: Subject
+
+    public enum Subject: String, Sendable, Hashable, Codable, CaseIterable {
+        case sensor, station, gateway
+    }
 
     enum CodingKeys: String, CodingKey {
-        case severity, level, metric, value, unit, time, link
+        case severity, level, metric, value, unit, time, link, condition, subject
         case alertID = "alert_id"
         case ruleName = "rule_name"
         case stationCode = "station_code"
@@ -31,8 +41,11 @@ public struct AlertFacts: Sendable, Hashable, Codable {
     public init(
         alertID: Int64, ruleName: String, severity: AlertRule.Severity, level: String? = nil,
         stationCode: String, stationName: String, metric: String, value: Double, unit: String,
-        time: Timestamp, timeZone: String = Rota.vietnam, link: String, acknowledgedBy: String? = nil
+        time: Timestamp, timeZone: String = Rota.vietnam, link: String, acknowledgedBy: String? = nil,
+        condition: String = "", subject: Subject = .sensor
     ) {
+        self.condition = condition
+        self.subject = subject
         self.alertID = alertID
         self.ruleName = ruleName
         self.severity = severity
@@ -64,6 +77,8 @@ public struct AlertFacts: Sendable, Hashable, Codable {
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? Rota.vietnam
         link = try container.decode(String.self, forKey: .link)
         acknowledgedBy = try container.decodeIfPresent(String.self, forKey: .acknowledgedBy)
+        condition = try container.decodeIfPresent(String.self, forKey: .condition) ?? ""
+        subject = try container.decodeIfPresent(Subject.self, forKey: .subject) ?? .sensor
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,5 +96,7 @@ public struct AlertFacts: Sendable, Hashable, Codable {
         try container.encode(timeZone, forKey: .timeZone)
         try container.encode(link, forKey: .link)
         try container.encodeIfPresent(acknowledgedBy, forKey: .acknowledgedBy)
+        try container.encode(condition, forKey: .condition)
+        try container.encode(subject, forKey: .subject)
     }
 }

@@ -29,7 +29,7 @@ public enum NotificationText {
         let vi = language == .vi
         let tag = kind == .resolved ? (vi ? "ĐÃ KẾT THÚC" : "RESOLVED") : severityWord(facts.severity, language)
         let title = [facts.ruleName, facts.level].compactMap(\.self).joined(separator: " ")
-        let station = stationLabel(facts.stationName, vi: vi)
+        let station = facts.subject == .gateway ? gatewayLabel(facts.stationName, vi: vi) : stationLabel(facts.stationName, vi: vi)
         let note = switch kind {
         case .fired, .resolved: ""
         case .escalatedSeverity: vi ? " (tăng mức)" : " (escalated)"
@@ -41,15 +41,59 @@ public enum NotificationText {
         case .resolved: vi ? "Đã kết thúc. " : "Resolved. "
         case .reminder: vi ? "Nhắc lại, chưa có ai xác nhận. " : "Reminder, not acknowledged yet. "
         }
-        var reading = metricName(facts.metric, language) + " " + number(facts.value, language)
-        if !facts.unit.isEmpty { reading += " " + facts.unit }
-        if let level = facts.level, kind != .resolved { reading += vi ? ", mức báo động \(level)" : ", alarm level \(level)" }
+        var reading: String
+        if facts.condition == "no_data" {
+            reading = silence(facts, kind: kind, language)
+        } else {
+            reading = metricName(facts.metric, language) + " " + number(facts.value, language)
+            if !facts.unit.isEmpty { reading += " " + facts.unit }
+            if let level = facts.level, kind != .resolved { reading += vi ? ", mức báo động \(level)" : ", alarm level \(level)" }
+        }
         let when = localTime(facts.time, zoneIdentifier: facts.timeZone, language)
         let acknowledged = facts.acknowledgedBy.map { vi ? " Đã được \($0) xác nhận." : " Acknowledged by \($0)." } ?? ""
         let text = vi
             ? "\(lead)\(station) (\(facts.stationCode)): \(reading), lúc \(when).\(acknowledged) Chi tiết: \(facts.link)"
             : "\(lead)\(station) (\(facts.stationCode)): \(reading), at \(when).\(acknowledged) Details: \(facts.link)"
         return ("[\(tag)] \(title) – \(station)\(note)", text)
+    }
+
+    /// `không có dữ liệu mực nước trong 10 phút`, `không nhận được dữ liệu từ trạm trong 1 giờ 5 phút`,
+    /// `gateway mất kết nối hoặc không gửi dữ liệu trong 15 phút`; once resolved, that data is back.
+    static func silence(_ facts: AlertFacts, kind: Kind, _ language: Language) -> String {
+        let vi = language == .vi
+        if kind == .resolved {
+            return switch facts.subject {
+            case .gateway: vi ? "gateway đã kết nối và gửi dữ liệu trở lại" : "the gateway is back and sending data"
+            case .station, .sensor: vi ? "đã có dữ liệu trở lại" : "data is arriving again"
+            }
+        }
+        let span = duration(facts.value, language)
+        return switch (facts.subject, vi) {
+        case (.sensor, true): "không có dữ liệu \(metricName(facts.metric, language)) trong \(span)"
+        case (.sensor, false): "no \(metricName(facts.metric, language)) data for \(span)"
+        case (.station, true): "không nhận được dữ liệu từ trạm trong \(span)"
+        case (.station, false): "no data from the station for \(span)"
+        case (.gateway, true): "gateway mất kết nối hoặc không gửi dữ liệu trong \(span)"
+        case (.gateway, false): "the gateway is offline or silent for \(span)"
+        }
+    }
+
+    /// Whole minutes from one minute up (`1 giờ 5 phút`, `1 h 5 min`), seconds below.
+    static func duration(_ seconds: Double, _ language: Language) -> String {
+        let vi = language == .vi
+        guard seconds.isFinite, seconds >= 0 else { return vi ? "một lúc" : "a while" }
+        let total = Int64(seconds.rounded(.down))
+        if total < 60 { return vi ? "\(total) giây" : "\(total) s" }
+        let (hours, minutes) = (total / 3600, total / 60 % 60)
+        var parts: [String] = []
+        if hours > 0 { parts.append(vi ? "\(hours) giờ" : "\(hours) h") }
+        if minutes > 0 || hours == 0 { parts.append(vi ? "\(minutes) phút" : "\(minutes) min") }
+        return parts.joined(separator: " ")
+    }
+
+    /// "Gateway GW-PY-01", unless the name already says it is one.
+    public static func gatewayLabel(_ name: String, vi: Bool) -> String {
+        name.lowercased().hasPrefix("gateway") || name.lowercased().hasPrefix("bộ thu") ? name : "Gateway \(name)"
     }
 
     static func severityWord(_ severity: AlertRule.Severity, _ language: Language) -> String {
