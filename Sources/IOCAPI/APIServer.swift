@@ -14,7 +14,8 @@ public struct ReadinessChecks: Sendable {
     }
 }
 
-/// The HTTP side of IOC: health, readiness, Prometheus metrics and `/api/v1` (rules so far).
+/// The HTTP side of IOC: health, readiness, Prometheus metrics, `/openapi.yaml` and `/api/v1`
+/// (rules, alerting and paging, dashboards).
 public enum APIServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -27,12 +28,17 @@ public enum APIServer {
     }
 
     public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, rules: RuleStore? = nil,
-                                  alerting: AlertingEndpoints? = nil) -> Router<BasicRequestContext> {
+                                  alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         if let rules { RulesAPI.addRoutes(to: router, store: rules) }
+        if let dashboard { DashboardAPI.addRoutes(to: router, endpoints: dashboard) }
         if let alerting {
             AlertsAPI.addRoutes(to: router, endpoints: alerting)
             PagingAPI.addRoutes(to: router, store: alerting.paging)
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
@@ -58,9 +64,10 @@ public enum APIServer {
     }
 
     public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
-                                       rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, logger: Logger) -> some ApplicationProtocol {
+                                       rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil,
+                                       logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules, alerting: alerting),
+            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules, alerting: alerting, dashboard: dashboard),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
             logger: logger
         )

@@ -70,6 +70,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("language"), help: "Language of messages to contacts that name none: vi or en (env IOC_LANGUAGE; default vi).")
     var language: String?
 
+    @Option(name: .customLong("dashboards-dir"), help: "Directory of the wall-display layouts, NAME.json each (env IOC_DASHBOARDS_DIR; default dashboards in the working directory).")
+    var dashboardsDir: String?
+
+    @Option(name: .customLong("stale-after-seconds"), help: "A station whose newest reading is older than this is shown as stale; requests may override it (env IOC_STALE_AFTER_SECONDS; default 900).")
+    var staleAfterSeconds: Int?
+
     func run() async throws {
         do { try await serve() } catch let error as PSQLError {
             throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
@@ -103,6 +109,11 @@ struct Serve: AsyncParsableCommand {
         guard let messageLanguage = NotificationText.Language(rawValue: languageName) else {
             throw ValidationError("--language must be vi or en, not \(languageName)")
         }
+        let staleAfter = try setting(staleAfterSeconds, env: "IOC_STALE_AFTER_SECONDS", default: StationStatus.defaultStaleAfterSeconds)
+        guard StationStatus.staleAfterRange.contains(staleAfter) else {
+            throw ValidationError("--stale-after-seconds must be \(StationStatus.staleAfterRange.lowerBound)…\(StationStatus.staleAfterRange.upperBound), not \(staleAfter)")
+        }
+        let layouts = DashboardLayouts(directory: URL(fileURLWithPath: setting(dashboardsDir, env: "IOC_DASHBOARDS_DIR", default: "dashboards"), isDirectory: true))
         let pagerConfiguration = Pager.Configuration(
             publicURL: setting(publicURL, env: "IOC_PUBLIC_URL", default: "http://localhost:\(port)"), defaultLanguage: messageLanguage)
         // Notifications go where they are configured to, not where a redirect points.
@@ -112,7 +123,8 @@ struct Serve: AsyncParsableCommand {
         do {
             try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
                             writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
-                            shards: shards, tick: tick, pagerConfiguration: pagerConfiguration, httpClient: httpClient)
+                            shards: shards, tick: tick, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
+                            dashboard: (layouts, staleAfter))
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -123,7 +135,7 @@ struct Serve: AsyncParsableCommand {
     private func serve(
         logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
         writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int,
-        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient
+        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int)
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
 
@@ -173,6 +185,8 @@ struct Serve: AsyncParsableCommand {
                 alerting: AlertingEndpoints(
                     pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
                     silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
+                dashboard: DashboardEndpoints(
+                    store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter),
                 logger: logger
             )
             // Dependency order: shutdown runs in reverse, so HTTP stops first and the writer last.

@@ -1,0 +1,1061 @@
+/// The OpenAPI 3.1 description of every route `APIServer.makeRouter` serves, served at
+/// `GET /openapi.yaml`. A Swift string rather than a bundled resource: nothing to locate at run
+/// time. Keep it in step with the handlers (the dashboard tests check that every dashboard path
+/// is in it).
+public enum OpenAPIDocument {
+    public static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: IOC — Intelligent Operations Center API
+  version: "1"
+  description: |
+    REST API of the IOC backend. Every error has one shape: `{"error": {"code", "message", "field"?}}`,
+    where the message says what to change. Times are RFC 3339 strings in UTC (`2026-11-27T01:00:00Z`);
+    times in requests may carry any offset (`2026-11-27T08:00:00+07:00`).
+
+    Station status: `offline` when the station's gateway reported itself offline; else `unknown` when
+    none of its sensors ever had a reading; else `stale` when its newest reading is older than
+    `stale_after_seconds` (server default 900, per request 60…604800); else `online`.
+servers:
+  - url: /
+paths:
+  /healthz:
+    get:
+      summary: Liveness
+      responses:
+        "200":
+          description: The process is up.
+          content:
+            text/plain:
+              schema: {type: string}
+  /readyz:
+    get:
+      summary: Readiness of each dependency
+      responses:
+        "200":
+          description: Every dependency is usable.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Readiness"}
+        "503":
+          description: Some dependency is not usable.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Readiness"}
+  /metrics:
+    get:
+      summary: Prometheus metrics
+      responses:
+        "200":
+          description: Text exposition format 0.0.4.
+          content:
+            text/plain:
+              schema: {type: string}
+  /openapi.yaml:
+    get:
+      summary: This document
+      responses:
+        "200":
+          description: OpenAPI 3.1 YAML.
+          content:
+            application/yaml:
+              schema: {type: string}
+
+  /api/v1/units:
+    get:
+      summary: The administrative unit tree
+      parameters:
+        - {name: unit, in: query, required: false, description: "Only the subtree rooted at this unit code.", schema: {type: string}}
+      responses:
+        "200":
+          description: Root units (or the one asked for) with their children, recursively.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [units]
+                properties:
+                  units: {type: array, items: {$ref: "#/components/schemas/UnitNode"}}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/stations:
+    get:
+      summary: Stations, filtered and paged by code
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - $ref: "#/components/parameters/Domain"
+        - $ref: "#/components/parameters/Status"
+        - $ref: "#/components/parameters/StaleAfter"
+        - {name: limit, in: query, required: false, description: "Page size (default 100).", schema: {type: integer, minimum: 1, maximum: 1000}}
+        - {name: cursor, in: query, required: false, description: "next_cursor of the previous page, unchanged.", schema: {type: string}}
+      responses:
+        "200":
+          description: One page of stations ordered by code (bytewise).
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [generated_at, stale_after_seconds, stations, next_cursor]
+                properties:
+                  generated_at: {type: string, format: date-time}
+                  stale_after_seconds: {type: integer}
+                  stations: {type: array, items: {$ref: "#/components/schemas/Station"}}
+                  next_cursor: {type: [string, "null"], description: "Pass as cursor for the next page; null on the last page."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/stations.geojson:
+    get:
+      summary: Stations as a GeoJSON FeatureCollection (RFC 7946) with status and latest values
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - $ref: "#/components/parameters/Domain"
+        - $ref: "#/components/parameters/Status"
+        - $ref: "#/components/parameters/StaleAfter"
+      responses:
+        "200":
+          description: One Point feature per station with coordinates ([lon, lat]); stations without coordinates are counted in `skipped`.
+          content:
+            application/geo+json:
+              schema:
+                type: object
+                required: [type, features, skipped, generated_at, stale_after_seconds]
+                properties:
+                  type: {const: FeatureCollection}
+                  features:
+                    type: array
+                    items:
+                      type: object
+                      required: [type, id, geometry, properties]
+                      properties:
+                        type: {const: Feature}
+                        id: {type: string}
+                        geometry:
+                          type: object
+                          required: [type, coordinates]
+                          properties:
+                            type: {const: Point}
+                            coordinates: {type: array, minItems: 2, maxItems: 2, items: {type: number}, description: "[longitude, latitude]"}
+                        properties:
+                          allOf:
+                            - $ref: "#/components/schemas/StationFields"
+                            - type: object
+                              required: [latest]
+                              properties:
+                                latest:
+                                  type: object
+                                  description: By metric name.
+                                  additionalProperties:
+                                    type: object
+                                    required: [sensor, value, unit, ts]
+                                    properties:
+                                      sensor: {type: integer}
+                                      value: {type: number}
+                                      unit: {type: string}
+                                      ts: {type: string, format: date-time}
+                  skipped: {type: integer, minimum: 0}
+                  generated_at: {type: string, format: date-time}
+                  stale_after_seconds: {type: integer}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/sensors:
+    get:
+      summary: Sensors of one station, or of all
+      parameters:
+        - {name: station, in: query, required: false, schema: {type: string}}
+      responses:
+        "200":
+          description: Sensors ordered by station code and metric.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [sensors]
+                properties:
+                  sensors:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, station, metric, unit]
+                      properties:
+                        id: {type: integer}
+                        station: {type: string}
+                        metric: {type: string}
+                        unit: {type: string}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/latest:
+    get:
+      summary: Newest value of every sensor in a unit subtree, domain or station, in one call
+      description: Latest values trail the readings by the rollup interval (10 s by default).
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - $ref: "#/components/parameters/Domain"
+        - {name: station, in: query, required: false, schema: {type: string}}
+      responses:
+        "200":
+          description: Values ordered by station code and metric; sensors without any reading are left out.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [generated_at, count, values]
+                properties:
+                  generated_at: {type: string, format: date-time}
+                  count: {type: integer}
+                  values:
+                    type: array
+                    items:
+                      type: object
+                      required: [sensor, station, metric, unit, value, ts]
+                      properties:
+                        sensor: {type: integer}
+                        station: {type: string}
+                        metric: {type: string}
+                        unit: {type: string}
+                        value: {type: number}
+                        ts: {type: string, format: date-time}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/history:
+    get:
+      summary: History of up to 50 sensors with min/max/avg/sum/count per bucket
+      description: |
+        Buckets are aligned to UTC minutes, hours or days; the first is the one containing `from`, the last
+        the one starting before `to`, each aggregated whole. 1m comes from readings_1m, 1h from readings_1h,
+        1d from readings_1h summed per UTC day; buckets from `raw_from` on are aggregated from raw readings
+        because the rollups trail the readings. `raw` returns each reading in [from, to) as a bucket of count 1.
+        `auto` (the default) picks 1m when that gives at most 2000 buckets, else 1h when that does, else 1d.
+        Limits: 50 sensors, 400 days, raw at most 2 days and 200000 readings, an explicit step at most 20000 buckets per sensor.
+      parameters:
+        - {name: sensor, in: query, required: true, description: "Sensor ids separated by commas, e.g. 12,13.", schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {type: string, format: date-time}}
+        - {name: to, in: query, required: true, schema: {type: string, format: date-time}}
+        - {name: step, in: query, required: false, schema: {type: string, enum: [raw, 1m, 1h, 1d, auto], default: auto}}
+      responses:
+        "200":
+          description: One series per requested sensor, in the order asked.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [step, automatic, from, to, sources, raw_from, series]
+                properties:
+                  step: {type: string, enum: [raw, 1m, 1h, 1d]}
+                  automatic: {type: boolean}
+                  from: {type: string, format: date-time}
+                  to: {type: string, format: date-time}
+                  sources: {type: array, items: {type: string, enum: [readings, readings_1m, readings_1h]}}
+                  raw_from: {type: [string, "null"], format: date-time}
+                  series:
+                    type: array
+                    items:
+                      type: object
+                      required: [sensor, station, metric, unit, points]
+                      properties:
+                        sensor: {type: integer}
+                        station: {type: string}
+                        metric: {type: string}
+                        unit: {type: string}
+                        points:
+                          type: array
+                          items:
+                            type: object
+                            required: [t, min, max, avg, sum, count]
+                            properties:
+                              t: {type: string, format: date-time}
+                              min: {type: number}
+                              max: {type: number}
+                              avg: {type: number}
+                              sum: {type: number}
+                              count: {type: integer, minimum: 1}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/summary:
+    get:
+      summary: "Per unit and domain: station status counts, open alerts, highest water level against its alarm levels"
+      description: Groups are the direct children of `unit` (the root units without it; the unit itself when it has no children), each over its whole subtree.
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - $ref: "#/components/parameters/Domain"
+        - $ref: "#/components/parameters/StaleAfter"
+      responses:
+        "200":
+          description: Summaries.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [generated_at, unit, domain, stale_after_seconds, total, groups]
+                properties:
+                  generated_at: {type: string, format: date-time}
+                  unit: {type: [string, "null"]}
+                  domain: {type: [string, "null"]}
+                  stale_after_seconds: {type: integer}
+                  total:
+                    description: The whole subtree of `unit`, including stations attached to it directly; null without `unit`.
+                    oneOf:
+                      - type: "null"
+                      - $ref: "#/components/schemas/GroupSummary"
+                  groups: {type: array, items: {$ref: "#/components/schemas/GroupSummary"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/dashboards:
+    get:
+      summary: Wall-display layouts
+      responses:
+        "200":
+          description: Layouts in the dashboards directory.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [dashboards]
+                properties:
+                  dashboards:
+                    type: array
+                    items:
+                      type: object
+                      required: [name, title_vi, title_en]
+                      properties:
+                        name: {type: string}
+                        title_vi: {type: [string, "null"]}
+                        title_en: {type: [string, "null"]}
+  /api/v1/dashboards/{name}:
+    get:
+      summary: One layout, as stored
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: The layout JSON.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [name, title_vi, title_en, widgets]
+                properties:
+                  name: {type: string}
+                  title_vi: {type: string}
+                  title_en: {type: string}
+                  filters: {type: object}
+                  widgets: {type: array, items: {type: object, required: [type, title_vi, title_en], properties: {type: {type: string}, title_vi: {type: string}, title_en: {type: string}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+
+  /api/v1/rules:
+    get:
+      summary: Alert rules
+      parameters:
+        - {name: enabled, in: query, required: false, description: "true: only enabled rules.", schema: {type: string, enum: ["true", "false"]}}
+      responses:
+        "200":
+          description: Rules by id.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [rules]
+                properties:
+                  rules: {type: array, items: {$ref: "#/components/schemas/Rule"}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create a rule (validated)
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Rule"}
+      responses:
+        "201": {description: "The stored rule.", content: {application/json: {schema: {$ref: "#/components/schemas/Rule"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rules/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One rule
+      responses:
+        "200": {description: "The rule.", content: {application/json: {schema: {$ref: "#/components/schemas/Rule"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    put:
+      summary: Replace a rule (validated)
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Rule"}
+      responses:
+        "200": {description: "The stored rule.", content: {application/json: {schema: {$ref: "#/components/schemas/Rule"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    delete:
+      summary: Delete a rule
+      responses:
+        "204": {description: "Deleted."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rules/{id}/enable:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Enable a rule
+      responses:
+        "200": {description: "The rule.", content: {application/json: {schema: {$ref: "#/components/schemas/Rule"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rules/{id}/disable:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Disable a rule
+      responses:
+        "200": {description: "The rule.", content: {application/json: {schema: {$ref: "#/components/schemas/Rule"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+
+  /api/v1/alerts:
+    get:
+      summary: Alerts, newest first, filtered
+      parameters:
+        - {name: state, in: query, required: false, description: "Comma-separated: open, pending, firing, acknowledged, resolved.", schema: {type: string}}
+        - {name: severity, in: query, required: false, description: "Comma-separated: info, warning, critical.", schema: {type: string}}
+        - {name: unit, in: query, required: false, schema: {type: string}}
+        - {name: domain, in: query, required: false, schema: {type: string}}
+        - {name: station, in: query, required: false, schema: {type: string}}
+        - {name: rule, in: query, required: false, schema: {type: integer, minimum: 1}}
+        - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: to, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000}}
+        - {name: before, in: query, required: false, description: "next_before of the previous page.", schema: {type: integer, minimum: 1}}
+      responses:
+        "200":
+          description: A page of alerts.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [alerts]
+                properties:
+                  alerts: {type: array, items: {$ref: "#/components/schemas/Alert"}}
+                  next_before: {type: integer, description: "Present when there may be more."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/alerts/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One alert with its events and notifications
+      responses:
+        "200":
+          description: The alert.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [alert, events, notifications]
+                properties:
+                  alert: {$ref: "#/components/schemas/Alert"}
+                  events: {type: array, items: {$ref: "#/components/schemas/AlertEvent"}}
+                  notifications: {type: array, items: {$ref: "#/components/schemas/Notification"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/alerts/{id}/acknowledge:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Acknowledge an alert
+      requestBody: {$ref: "#/components/requestBodies/Actor"}
+      responses:
+        "200": {description: "The alert.", content: {application/json: {schema: {$ref: "#/components/schemas/Alert"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/alerts/{id}/resolve:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Resolve an alert by hand
+      requestBody: {$ref: "#/components/requestBodies/Actor"}
+      responses:
+        "200": {description: "The alert.", content: {application/json: {schema: {$ref: "#/components/schemas/Alert"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/alerts/{id}/assign:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Assign an alert (assignee null or empty unassigns)
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [by]
+              properties:
+                by: {type: string}
+                assignee: {type: [string, "null"]}
+      responses:
+        "200": {description: "The alert.", content: {application/json: {schema: {$ref: "#/components/schemas/Alert"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/alerts/{id}/comments:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    post:
+      summary: Comment on an alert
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [by, text]
+              properties:
+                by: {type: string}
+                text: {type: string, maxLength: 4000}
+      responses:
+        "201": {description: "The alert's events.", content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/AlertEvent"}}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+
+  /api/v1/silences:
+    get:
+      summary: Silences (current ones unless current=false)
+      parameters:
+        - {name: current, in: query, required: false, schema: {type: string, enum: ["true", "false"]}}
+      responses:
+        "200":
+          description: Silences.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [silences]
+                properties:
+                  silences: {type: array, items: {$ref: "#/components/schemas/Silence"}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create a silence
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Silence"}
+      responses:
+        "201": {description: "The silence.", content: {application/json: {schema: {$ref: "#/components/schemas/Silence"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/silences/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One silence
+      responses:
+        "200": {description: "The silence.", content: {application/json: {schema: {$ref: "#/components/schemas/Silence"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    delete:
+      summary: End a silence now (it stays on record)
+      responses:
+        "200": {description: "The silence.", content: {application/json: {schema: {$ref: "#/components/schemas/Silence"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+
+  /api/v1/contacts:
+    get:
+      summary: Contacts
+      responses:
+        "200": {$ref: "#/components/responses/ContactList"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create a contact
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
+      responses:
+        "201": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/contacts/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One contact
+      responses:
+        "200": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    put:
+      summary: Replace a contact
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
+      responses:
+        "200": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    delete:
+      summary: Delete a contact
+      responses:
+        "204": {description: "Deleted."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rotas:
+    get:
+      summary: On-call rotas
+      responses:
+        "200": {$ref: "#/components/responses/RotaList"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create a rota
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
+      responses:
+        "201": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rotas/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One rota
+      responses:
+        "200": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    put:
+      summary: Replace a rota
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
+      responses:
+        "200": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    delete:
+      summary: Delete a rota
+      responses:
+        "204": {description: "Deleted."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/rotas/{id}/on-call:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: Who is on call in a rota at a time (now by default)
+      parameters:
+        - {name: at, in: query, required: false, schema: {type: string, format: date-time}}
+      responses:
+        "200":
+          description: The member on call, or null.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [rota, at]
+                properties:
+                  rota: {type: string}
+                  at: {type: string, format: date-time}
+                  on_call: {type: string}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/escalation-policies:
+    get:
+      summary: Escalation policies
+      responses:
+        "200": {$ref: "#/components/responses/PolicyList"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create an escalation policy
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
+      responses:
+        "201": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/escalation-policies/{id}:
+    parameters:
+      - $ref: "#/components/parameters/ID"
+    get:
+      summary: One escalation policy
+      responses:
+        "200": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    put:
+      summary: Replace an escalation policy
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
+      responses:
+        "200": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    delete:
+      summary: Delete an escalation policy
+      responses:
+        "204": {description: "Deleted."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+
+components:
+  parameters:
+    ID: {name: id, in: path, required: true, schema: {type: integer, minimum: 1}}
+    Unit: {name: unit, in: query, required: false, description: "An administrative unit code; its whole subtree is included.", schema: {type: string}}
+    Domain: {name: domain, in: query, required: false, description: "e.g. hydrology, rain, reservoir, air, traffic.", schema: {type: string}}
+    Status: {name: status, in: query, required: false, schema: {type: string, enum: [online, offline, stale, unknown]}}
+    StaleAfter: {name: stale_after_seconds, in: query, required: false, description: "Staleness threshold for this request (server default 900).", schema: {type: integer, minimum: 60, maximum: 604800}}
+  requestBodies:
+    Actor:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [by]
+            properties:
+              by: {type: string, minLength: 1, maxLength: 200}
+              comment: {type: string}
+  responses:
+    BadRequest: {description: "A parameter or body is wrong; the message says what to fix.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    NotFound: {description: "The named unit, station, sensor, layout or resource does not exist.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    Conflict: {description: "The alert is not in a state that allows this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    TooLarge: {description: "The body is over 1 MiB.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    Unavailable: {description: "PostgreSQL could not be reached or answered with an error.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    ContactList: {description: "Contacts.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Contact"}}}}}}}
+    RotaList: {description: "Rotas.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Rota"}}}}}}}
+    PolicyList: {description: "Escalation policies.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/EscalationPolicy"}}}}}}}
+  schemas:
+    Error:
+      type: object
+      required: [error]
+      properties:
+        error:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string, description: "Stable: invalid_parameter, invalid_name, not_found, too_many_points, invalid_rule, invalid_filter, storage_unavailable, …"}
+            message: {type: string}
+            field: {type: string, description: "The parameter or body field at fault."}
+    Readiness:
+      type: object
+      required: [ready]
+      properties:
+        ready: {type: boolean}
+      additionalProperties: {type: boolean}
+    UnitNode:
+      type: object
+      required: [code, name, level, children]
+      properties:
+        code: {type: string}
+        name: {type: string}
+        level: {type: string}
+        children: {type: array, items: {$ref: "#/components/schemas/UnitNode"}}
+    StationFields:
+      type: object
+      required: [code, name, domain, unit, gateway, lat, lon, status, last_reading_at]
+      properties:
+        code: {type: string}
+        name: {type: string}
+        domain: {type: string}
+        unit: {type: string, description: "Code of the station's administrative unit."}
+        gateway: {type: [string, "null"]}
+        lat: {type: [number, "null"]}
+        lon: {type: [number, "null"]}
+        status: {type: string, enum: [online, offline, stale, unknown]}
+        last_reading_at: {type: [string, "null"], format: date-time}
+    Station:
+      allOf:
+        - $ref: "#/components/schemas/StationFields"
+        - type: object
+          required: [attributes, sensors]
+          properties:
+            attributes: {type: object, description: "Free-form, e.g. {\"alarm_levels\": {\"I\": 1.7, \"II\": 2.7, \"III\": 3.7}}."}
+            sensors:
+              type: array
+              items:
+                type: object
+                required: [id, metric, unit]
+                properties:
+                  id: {type: integer}
+                  metric: {type: string}
+                  unit: {type: string}
+    GroupSummary:
+      type: object
+      required: [unit, domains]
+      properties:
+        unit:
+          type: object
+          required: [code, name, level]
+          properties:
+            code: {type: string}
+            name: {type: string}
+            level: {type: string}
+        domains: {type: array, items: {$ref: "#/components/schemas/DomainSummary"}}
+    DomainSummary:
+      type: object
+      required: [domain, stations, open_alerts, highest_water_level, worst_aqi_band]
+      properties:
+        domain: {type: string}
+        stations:
+          type: object
+          required: [online, offline, stale, unknown, total]
+          properties:
+            online: {type: integer}
+            offline: {type: integer}
+            stale: {type: integer}
+            unknown: {type: integer}
+            total: {type: integer}
+        open_alerts:
+          type: object
+          required: [info, warning, critical, total]
+          properties:
+            info: {type: integer}
+            warning: {type: integer}
+            critical: {type: integer}
+            total: {type: integer}
+        highest_water_level:
+          description: The most alarming water level (highest alarm level reached, then closest to the next) among stations with alarm_levels I/II/III; null when there is none.
+          oneOf:
+            - type: "null"
+            - type: object
+              required: [station, name, sensor, value, ts, level_reached, next_level, margin_to_next, alarm_levels]
+              properties:
+                station: {type: string}
+                name: {type: string}
+                sensor: {type: integer}
+                value: {type: number}
+                ts: {type: string, format: date-time}
+                level_reached: {type: [string, "null"], enum: [I, II, III, null]}
+                next_level: {type: [string, "null"], enum: [I, II, III, null]}
+                margin_to_next: {type: [number, "null"], description: "How far the value still is below the next level (metres)."}
+                alarm_levels:
+                  type: object
+                  required: [I, II, III]
+                  properties:
+                    I: {type: number}
+                    II: {type: number}
+                    III: {type: number}
+        worst_aqi_band:
+          type: "null"
+          description: Reserved for the worst VN_AQI band; always null until IOC computes VN_AQI.
+    Rule:
+      type: object
+      required: [name, severity, scope, condition]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        enabled: {type: boolean}
+        severity: {type: string, enum: [info, warning, critical]}
+        for_seconds: {type: number}
+        labels: {type: object, additionalProperties: {type: string}}
+        scope:
+          type: object
+          required: [kind]
+          properties:
+            kind: {type: string, enum: [sensor, station, metric]}
+            id: {type: integer}
+            code: {type: string}
+            metric: {type: string}
+            name: {type: string}
+            domain: {type: string}
+            unit_code: {type: string}
+        condition:
+          type: object
+          required: [kind]
+          description: "kind levels (direction, levels, hysteresis), rate_of_change (delta, window_seconds, direction), window (function, window_seconds, comparison, threshold, clear_threshold), no_data (after_seconds)."
+          properties:
+            kind: {type: string, enum: [levels, rate_of_change, window, no_data]}
+    Alert:
+      type: object
+      required: [id, rule_name, sensor_id, station_code, station_name, metric, unit, domain, unit_path, labels, state, severity, value, opened_at, updated_at]
+      properties:
+        id: {type: integer}
+        rule_id: {type: integer}
+        rule_name: {type: string}
+        sensor_id: {type: integer}
+        station_code: {type: string}
+        station_name: {type: string}
+        metric: {type: string}
+        unit: {type: string}
+        domain: {type: string}
+        unit_path: {type: array, items: {type: string}}
+        labels: {type: object, additionalProperties: {type: string}}
+        state: {type: string, enum: [pending, firing, acknowledged, resolved]}
+        severity: {type: string, enum: [info, warning, critical]}
+        level: {type: string}
+        value: {type: number}
+        opened_at: {type: string, format: date-time}
+        fired_at: {type: string, format: date-time}
+        acknowledged_at: {type: string, format: date-time}
+        acknowledged_by: {type: string}
+        resolved_at: {type: string, format: date-time}
+        resolved_by: {type: string}
+        resolution: {type: string}
+        assignee: {type: string}
+        updated_at: {type: string, format: date-time}
+    AlertEvent:
+      type: object
+      required: [id, alert_id, at, kind, message]
+      properties:
+        id: {type: integer}
+        alert_id: {type: integer}
+        at: {type: string, format: date-time}
+        kind: {type: string}
+        from_state: {type: string}
+        to_state: {type: string}
+        severity: {type: string}
+        level: {type: string}
+        value: {type: number}
+        actor: {type: string}
+        message: {type: string}
+    Notification:
+      type: object
+      required: [id, kind, channel, address, subject, status, attempts, next_attempt_at, created_at, deliveries]
+      properties:
+        id: {type: integer}
+        alert_id: {type: integer}
+        kind: {type: string}
+        policy: {type: string}
+        step: {type: integer}
+        contact: {type: string}
+        channel: {type: string, enum: [webhook, email, sms, telegram]}
+        address: {type: string}
+        subject: {type: string}
+        status: {type: string, enum: [pending, sent, failed, suppressed]}
+        attempts: {type: integer}
+        next_attempt_at: {type: string, format: date-time}
+        last_error: {type: string}
+        created_at: {type: string, format: date-time}
+        sent_at: {type: string, format: date-time}
+        deliveries:
+          type: array
+          items:
+            type: object
+            required: [at, ok, detail, duration_ms]
+            properties:
+              at: {type: string, format: date-time}
+              ok: {type: boolean}
+              detail: {type: string}
+              duration_ms: {type: number}
+    Silence:
+      type: object
+      required: [matchers, starts_at, ends_at, created_by]
+      properties:
+        id: {type: integer}
+        matchers:
+          type: object
+          properties:
+            rule: {type: string}
+            station: {type: string}
+            metric: {type: string}
+            unit: {type: string}
+            labels: {type: object, additionalProperties: {type: string}}
+        starts_at: {type: string, format: date-time}
+        ends_at: {type: string, format: date-time}
+        created_by: {type: string}
+        comment: {type: string}
+    Contact:
+      type: object
+      required: [name, channels]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        language: {type: string, enum: [vi, en]}
+        channels:
+          type: array
+          items:
+            type: object
+            required: [type]
+            properties:
+              type: {type: string, enum: [webhook, email, sms, telegram]}
+              url: {type: string}
+              secret: {type: string}
+              address: {type: string}
+              phone: {type: string}
+              chat_id: {type: string}
+    Rota:
+      type: object
+      required: [name, members]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        members: {type: array, items: {type: string}}
+        rotation_hours: {type: number}
+        handoff_time: {type: string, description: "Local HH:mm."}
+        time_zone: {type: string}
+        start_date: {type: string, description: "YYYY-MM-DD."}
+        overrides:
+          type: array
+          items:
+            type: object
+            required: [member, from, to]
+            properties:
+              member: {type: string}
+              from: {type: string, format: date-time}
+              to: {type: string, format: date-time}
+    EscalationPolicy:
+      type: object
+      required: [name, steps]
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        enabled: {type: boolean}
+        match:
+          type: object
+          properties:
+            units: {type: array, items: {type: string}}
+            domains: {type: array, items: {type: string}}
+            min_severity: {type: string, enum: [info, warning, critical]}
+        steps:
+          type: array
+          items:
+            type: object
+            required: [targets]
+            properties:
+              after_minutes: {type: number}
+              targets:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    contact: {type: string}
+                    rota: {type: string}
+                    channels: {type: array, items: {type: string}}
+        repeat: {type: integer}
+        repeat_after_minutes: {type: number}
+"""#
+}
