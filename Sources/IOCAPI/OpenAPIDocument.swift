@@ -435,6 +435,8 @@ paths:
         - {name: unit, in: query, required: false, schema: {type: string}}
         - {name: domain, in: query, required: false, schema: {type: string}}
         - {name: station, in: query, required: false, schema: {type: string}}
+        - {name: gateway, in: query, required: false, description: "Alerts about the gateway or the stations it reports.", schema: {type: string}}
+        - {name: subject, in: query, required: false, schema: {type: string, enum: [sensor, station, gateway]}}
         - {name: rule, in: query, required: false, schema: {type: integer, minimum: 1}}
         - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
         - {name: to, in: query, required: false, schema: {type: string, format: date-time}}
@@ -886,7 +888,7 @@ components:
           type: object
           required: [kind]
           properties:
-            kind: {type: string, enum: [sensor, station, metric]}
+            kind: {type: string, enum: [sensor, station, metric, gateway, all]}
             id: {type: integer}
             code: {type: string}
             metric: {type: string}
@@ -896,16 +898,23 @@ components:
         condition:
           type: object
           required: [kind]
-          description: "kind levels (direction, levels, hysteresis), rate_of_change (delta, window_seconds, direction), window (function, window_seconds, comparison, threshold, clear_threshold), no_data (after_seconds)."
+          description: "kind levels (direction, levels, hysteresis), rate_of_change (delta, window_seconds, direction), window (function, window_seconds, comparison, threshold, clear_threshold), no_data (after_seconds, per: sensor, station or gateway)."
           properties:
             kind: {type: string, enum: [levels, rate_of_change, window, no_data]}
+            per: {type: string, enum: [sensor, station, gateway]}
     Alert:
       type: object
-      required: [id, rule_name, sensor_id, station_code, station_name, metric, unit, domain, unit_path, labels, state, severity, value, opened_at, updated_at]
+      description: "An alert about a sensor, a whole station (no-data per station: no sensor_id, metric or unit) or a gateway (no station either)."
+      required: [id, rule_name, subject, subject_key, condition, unit_path, labels, state, severity, value, opened_at, updated_at]
       properties:
         id: {type: integer}
         rule_id: {type: integer}
         rule_name: {type: string}
+        subject: {type: string, enum: [sensor, station, gateway]}
+        subject_key: {type: string, description: "The sensor id, station code or gateway code."}
+        condition: {type: string, description: "The rule's condition kind when the alert opened (levels, rate_of_change, window, no_data)."}
+        gateway_code: {type: string}
+        gateway_name: {type: string}
         sensor_id: {type: integer}
         station_code: {type: string}
         station_name: {type: string}

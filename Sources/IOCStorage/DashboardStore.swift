@@ -362,10 +362,12 @@ public struct DashboardStore: Sendable {
             groups[i].stations[domain, default: [:]][status, default: 0] += Int(n)
         }
 
+        // Per domain; an alert about a gateway whose stations are of several domains (or none) has
+        // no domain and is not counted here (the alert list shows it).
         let alerts = try await client.query("""
             SELECT g.id, a.domain, a.severity, count(*)
             FROM alerts a JOIN admin_units g ON g.id = ANY(\(ids)) AND a.unit_path @> ARRAY[g.code]
-            WHERE a.state <> 'resolved' AND (\(domain)::text IS NULL OR a.domain = \(domain))
+            WHERE a.state <> 'resolved' AND a.domain IS NOT NULL AND (\(domain)::text IS NULL OR a.domain = \(domain))
             GROUP BY 1, 2, 3
             """, logger: logger)
         for try await (group, domain, severity, n) in alerts.decode((Int32, String, String, Int64).self) {

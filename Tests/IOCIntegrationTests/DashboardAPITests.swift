@@ -416,8 +416,8 @@ struct DashboardAPITests {
                                                              ("S-C", "air", ["D2", "P"], "warning", "acknowledged"),
                                                              ("S-A", "hydrology", ["C1", "D1", "P"], "critical", "resolved")] {
                 try await client.query("""
-                    INSERT INTO alerts (rule_id, rule_name, sensor_id, station_code, station_name, metric, unit, domain, unit_path, state, severity, value, opened_at)
-                    VALUES (NULL, 'r', 1, \(station), 'n', 'm', 'u', \(domain), \(path), \(state), \(severity), 1, \(now))
+                    INSERT INTO alerts (rule_id, rule_name, subject, subject_key, sensor_id, station_code, station_name, metric, unit, domain, unit_path, state, severity, value, opened_at)
+                    VALUES (NULL, 'r', 'sensor', '1', 1, \(station), 'n', 'm', 'u', \(domain), \(path), \(state), \(severity), 1, \(now))
                     """)
             }
             var (status, body) = try await Self.get(http, "/api/v1/summary")
