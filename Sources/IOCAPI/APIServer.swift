@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import IOCAlerting
 import IOCStorage
 import Logging
@@ -28,8 +29,10 @@ public enum APIServer {
     }
 
     public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, rules: RuleStore? = nil,
-                                  alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil) -> Router<BasicRequestContext> {
+                                  alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil,
+                                  live: LiveHub? = nil) -> Router<BasicRequestContext> {
         let router = Router()
+        if let live { LiveAPI.addFallback(to: router, hub: live) }
         if let rules { RulesAPI.addRoutes(to: router, store: rules) }
         if let dashboard { DashboardAPI.addRoutes(to: router, endpoints: dashboard) }
         if let alerting {
@@ -65,9 +68,13 @@ public enum APIServer {
 
     public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
                                        rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil,
-                                       logger: Logger) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules, alerting: alerting, dashboard: dashboard),
+                                       live: LiveHub? = nil, logger: Logger) -> some ApplicationProtocol {
+        let webSockets = Router(context: BasicWebSocketRequestContext.self)
+        if let live { LiveAPI.addRoutes(to: webSockets, hub: live) }
+        return Application(
+            router: makeRouter(readiness: readiness, metrics: metrics, rules: rules, alerting: alerting, dashboard: dashboard, live: live),
+            // Frames we send may be large (a snapshot of thousands of values); what clients send is ignored.
+            server: .http1WebSocketUpgrade(webSocketRouter: webSockets, configuration: .init(ws: .init(maxFrameSize: 1 << 22, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
             logger: logger
         )

@@ -163,8 +163,10 @@ struct Serve: AsyncParsableCommand {
                 client: client, configuration: PipelineConfiguration(shards: shards, tickInterval: .milliseconds(tick)),
                 pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
             let escalation = EscalationService(client: client, pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
-            // Rules see a batch once it is committed.
+            let live = LiveHub(client: client, logger: logger)
+            // Rules and the live feed see a batch once it is committed.
             let writer = ReadingWriter(client: client, configuration: writerConfiguration, logger: logger) { batch in
+                live.publish(batch.readings)
                 await pipeline.submit(batch.readings)
             }
             let ingest = IngestService(
@@ -178,6 +180,7 @@ struct Serve: AsyncParsableCommand {
             let readiness = ReadinessChecks([
                 ("database", { await databaseReachable(client) }),
                 ("broker", { ingest.isConnected }),
+                ("live_feed", { live.isReady }),
             ])
             let app = APIServer.makeApplication(
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
@@ -187,6 +190,7 @@ struct Serve: AsyncParsableCommand {
                     silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
                 dashboard: DashboardEndpoints(
                     store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter),
+                live: live,
                 logger: logger
             )
             // Dependency order: shutdown runs in reverse, so HTTP stops first and the writer last.
@@ -201,6 +205,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: dispatcher),
                     .init(service: escalation),
                     .init(service: pipeline),
+                    .init(service: live),
                     // Ingest ends when it has drained, and then finishes the writer: their returning
                     // during shutdown is expected, and outside it means stop everything gracefully.
                     .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),
