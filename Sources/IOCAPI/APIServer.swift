@@ -34,7 +34,10 @@ public enum APIServer {
         let router = Router()
         if let live { LiveAPI.addFallback(to: router, hub: live) }
         if let rules { RulesAPI.addRoutes(to: router, store: rules) }
-        if let dashboard { DashboardAPI.addRoutes(to: router, endpoints: dashboard) }
+        if let dashboard {
+            DashboardAPI.addRoutes(to: router, endpoints: dashboard)
+            ExportAPI.addRoutes(to: router, client: dashboard.store.client, logger: dashboard.store.logger)
+        }
         if let alerting {
             AlertsAPI.addRoutes(to: router, endpoints: alerting)
             PagingAPI.addRoutes(to: router, store: alerting.paging)

@@ -5,8 +5,8 @@ import PostgresNIO
 /// The read-only queries behind the dashboard API: the unit tree, stations with their status,
 /// sensors, latest values, history from readings and rollups, and per-unit summaries.
 public struct DashboardStore: Sendable {
-    let client: PostgresClient
-    let logger: Logger
+    public let client: PostgresClient
+    public let logger: Logger
     /// How far back from now history takes buckets from raw `readings` instead of the rollups,
     /// which trail the readings by the rollup interval (10 s by default, more with a backlog).
     public let freshTailSeconds: Double

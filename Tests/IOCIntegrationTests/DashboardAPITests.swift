@@ -315,6 +315,57 @@ struct DashboardAPITests {
         .init(t: t.rfc3339, min: values.min()!, max: values.max()!, avg: values.reduce(0, +) / Double(values.count), sum: values.reduce(0, +), count: values.count)
     }
 
+    @Test("open-data export: CSV and JSON of a unit subtree and time range, streamed, with station metadata; bad requests say what to fix")
+    func export() async throws {
+        try await withAPI { http, client, now in
+            let level = try await sensorID(client, station: "S-A", metric: "water_level")
+            let rain = try await sensorID(client, station: "S-A", metric: "rain")
+            let air = try await sensorID(client, station: "S-C", metric: "pm2_5")
+            let start = now.adding(seconds: -3600)
+            try await PartitionMaintenance.ensure(client: client, from: start.adding(seconds: -86_400), to: now, logger: env.logger)
+            let writer = ReadingWriter(client: client, configuration: .init(lanes: 1), logger: env.logger)
+            // 2,000 water levels (more than one streamed chunk of CSV), 2 rain values, 1 air value outside D1.
+            await writer.writeWithRetryForTesting((0..<2000).map { Reading(sensorID: level, time: start.adding(seconds: Double($0)), value: 1 + Double($0) / 1000) }
+                + [Reading(sensorID: rain, time: start, value: 2.5), Reading(sensorID: rain, time: start.adding(seconds: 60), value: 0),
+                   Reading(sensorID: air, time: start, value: 35)])
+            let range = "from=\(start.adding(seconds: -1).rfc3339)&to=\(now.rfc3339)".replacingOccurrences(of: "+", with: "%2B")
+
+            var response = try await http.execute(uri: "/api/v1/export?unit=D1&\(range)&format=csv", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(response.headers[.contentDisposition]?.contains("attachment; filename=\"ioc-readings_D1_") == true)
+            let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+            #expect(lines.first == "station_code,station_name,domain,unit_code,unit_name,lat,lon,sensor_id,metric,unit,ts,value")
+            #expect(lines.count == 1 + 2002, "2,000 water levels and 2 rain values; the air station is in D2")
+            #expect(lines[1] == "S-A,Trạm A,hydrology,C1,Xã 1,13.1,109.2,\(level),water_level,m,\(start.rfc3339),1.0")
+            #expect(lines.last?.hasPrefix("S-A,Trạm A,hydrology,C1,Xã 1,13.1,109.2,\(rain),rain,mm,") == true)
+
+            response = try await http.execute(uri: "/api/v1/export?station=S-C&\(range)&format=json", method: .get)
+            #expect(response.status == .ok)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            let meta = try #require(json["meta"] as? [String: Any])
+            let stations = try #require(meta["stations"] as? [[String: Any]])
+            #expect(stations.count == 1 && stations[0]["code"] as? String == "S-C" && stations[0]["unit_code"] as? String == "D2")
+            #expect((stations[0]["sensors"] as? [[String: Any]])?.first?["metric"] as? String == "pm2_5")
+            let readings = try #require(json["readings"] as? [[Any]])
+            #expect(readings.count == 1 && readings[0][0] as? Int == Int(air) && readings[0][2] as? Double == 35)
+
+            let cases: [(String, HTTPResponse.Status, String)] = [
+                ("format=xml&\(range)", .badRequest, "format"),
+                ("unit=D1", .badRequest, "from"),
+                ("from=yesterday", .badRequest, "from"),
+                ("from=2025-01-01T00:00:00Z&to=2026-06-01T00:00:00Z", .badRequest, "to"),
+                ("unit=NOWHERE&\(range)", .notFound, "unit"),
+                ("station=S-NOPE&\(range)", .notFound, "station"),
+            ]
+            for (query, status, field) in cases {
+                let (got, body) = try await Self.get(http, "/api/v1/export?\(query)")
+                #expect(got == status, "\(query)")
+                #expect(try Self.error(body).field == field, "\(query)")
+            }
+        }
+    }
+
     @Test("history: raw readings, 1m and 1h from the rollups, 1d summed from 1h, auto step, and the newest minutes before the rollups have them")
     func history() async throws {
         try await withAPI { http, client, now in
