@@ -93,6 +93,8 @@ ioc_ensure_packages() {
     [[ -f /usr/include/x86_64-linux-gnu/curl/curl.h || -f /usr/include/curl/curl.h ]] ||
         pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
     /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+    /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv) # schemathesis goes in a venv
+    command -v wrk >/dev/null || missing+=(wrk) # the API benchmarks
     command -v curl >/dev/null || missing+=(curl)
     command -v python3 >/dev/null || missing+=(python3)
     { command -v ps >/dev/null && command -v pgrep >/dev/null; } || missing+=(procps)

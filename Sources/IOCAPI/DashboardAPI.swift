@@ -446,6 +446,7 @@ enum DashboardAPI {
             } catch let error as APIError {
                 throw error
             } catch {
+                if let message = error.invalidTextMessage { throw APIError(.badRequest, "invalid_text", message) }
                 throw APIError(.serviceUnavailable, "storage_unavailable", "the dashboard data could not be read: \(error.databaseSummary); try again shortly")
             }
         }

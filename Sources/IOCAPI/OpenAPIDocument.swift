@@ -304,6 +304,81 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/export:
+    get:
+      summary: "Open data: readings of a unit subtree, domain or station over a time range, streamed as CSV or JSON with station metadata"
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - $ref: "#/components/parameters/Domain"
+        - {name: station, in: query, required: false, schema: {type: string}}
+        - {name: from, in: query, required: true, schema: {type: string, format: date-time}}
+        - {name: to, in: query, required: false, description: "Default now; at most 366 days after from.", schema: {type: string, format: date-time}}
+        - {name: format, in: query, required: false, schema: {type: string, enum: [csv, json], default: csv}}
+      responses:
+        "200":
+          description: "The readings, ordered by sensor then time. CSV columns: station_code, station_name, domain, unit_code, unit_name, lat, lon, sensor_id, metric, unit, ts, value."
+          content:
+            text/csv: {schema: {type: string}}
+            application/json:
+              schema:
+                type: object
+                required: [meta, readings]
+                properties:
+                  meta:
+                    type: object
+                    required: [generated_at, from, to, fields, stations]
+                    properties:
+                      generated_at: {type: string, format: date-time}
+                      from: {type: string, format: date-time}
+                      to: {type: string, format: date-time}
+                      unit: {type: [string, "null"]}
+                      domain: {type: [string, "null"]}
+                      station: {type: [string, "null"]}
+                      fields: {type: array, items: {type: string}}
+                      stations:
+                        type: array
+                        items:
+                          type: object
+                          required: [code, name, domain, unit_code, unit_name, lat, lon, sensors]
+                          properties:
+                            code: {type: string}
+                            name: {type: string}
+                            domain: {type: string}
+                            unit_code: {type: string}
+                            unit_name: {type: string}
+                            lat: {type: [number, "null"]}
+                            lon: {type: [number, "null"]}
+                            sensors:
+                              type: array
+                              items: {type: object, required: [id, metric, unit], properties: {id: {type: integer}, metric: {type: string}, unit: {type: string}}}
+                  readings:
+                    type: array
+                    description: "[sensor id, time, value]"
+                    items: {type: array, minItems: 3, maxItems: 3, items: {type: [integer, number, string]}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/live:
+    get:
+      summary: "The live feed: a WebSocket (upgrade this GET). Plain HTTP gets 426, or 400/404 for a bad subscription"
+      description: |
+        Subscribe by `unit` (subtree), `domain` and `station` (comma-separated lists); all given must hold.
+        Text frames, JSON objects with `type`: `hello` (`last_event_id`, `server_time`); `snapshot` and
+        `readings` (`readings`: [{sensor, station, metric, unit, value, ts}], coalesced per sensor, a few per
+        second); `alert` (an `alert_events` row with its alert: id, alert_id, kind, from_state, to_state, state,
+        severity, level, value, actor, message, at, rule_name, subject, subject_key, station_code, station_name,
+        gateway_code, metric, unit, domain, opened_at); `heartbeat` (`server_time`, `last_event_id`) every 15 s.
+        Reconnect with `last_event_id` to receive the alert events missed meanwhile.
+      parameters:
+        - $ref: "#/components/parameters/Unit"
+        - {name: domain, in: query, required: false, description: "Comma-separated domains.", schema: {type: string}}
+        - {name: station, in: query, required: false, description: "Comma-separated station codes.", schema: {type: string}}
+        - {name: last_event_id, in: query, required: false, schema: {type: integer, minimum: 0}}
+      responses:
+        "101": {description: "Switching to the WebSocket protocol."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "426": {description: "Not a WebSocket upgrade request.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/dashboards:
     get:
       summary: Wall-display layouts

@@ -166,7 +166,8 @@ enum RulesAPI {
             case .conflict: return APIError(.conflict, "conflict", error.message).response
             }
         } catch {
-            return APIError(.serviceUnavailable, "storage_unavailable", "the rule could not be read or stored: \(error)").response
+            if let message = error.invalidTextMessage { return APIError(.badRequest, "invalid_text", message).response }
+            return APIError(.serviceUnavailable, "storage_unavailable", "the data could not be read or stored: \(error.databaseSummary); try again shortly").response
         }
     }
 }

@@ -79,6 +79,18 @@ extension Error {
     }
 }
 
+extension Error {
+    /// For text PostgreSQL cannot store (a NUL character, U+0000, in a string): what is wrong, for
+    /// a 400 answer; nil for any other error.
+    public var invalidTextMessage: String? {
+        guard let error = underlyingError(self) as? PSQLError, let state = error.serverInfo?[.sqlState] else { return nil }
+        switch state {
+        case "22021", "22P05": return "text contains a character that cannot be stored (a NUL character, U+0000, or invalid UTF-8): remove it"
+        default: return nil
+        }
+    }
+}
+
 /// The error a transaction's body threw (a validation error, say), rather than postgres-nio's
 /// wrapper around it; other errors as they are.
 public func underlyingError(_ error: any Error) -> any Error {

@@ -363,6 +363,10 @@ struct DashboardAPITests {
                 #expect(got == status, "\(query)")
                 #expect(try Self.error(body).field == field, "\(query)")
             }
+            // A NUL character cannot reach PostgreSQL: a 400 that says so, not a 503.
+            let (got, body) = try await Self.get(http, "/api/v1/export?station=S%00A&\(range)")
+            #expect(got == .badRequest)
+            #expect(try Self.error(body).code == "invalid_text")
         }
     }
 

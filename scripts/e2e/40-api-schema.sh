@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The dashboard API against the live server, with the simulator feeding it through Mosquitto:
+#   1. the REST endpoints answer with live data (latest values, GeoJSON, history, summary, export);
+#   2. the live WebSocket delivers reading updates within a second (a Python client, stdlib only);
+#   3. the OpenAPI document served at /openapi.yaml is checked against the running server by
+#      schemathesis (from PyPI, in a venv under the test folder): every documented operation,
+#      no 5xx, responses conform to their schemas, status codes and content types documented.
+set -euo pipefail
+
+: "${IOC_TEST_DATABASE_URL:?run through scripts/test.sh}" "${IOC_BIN:?run through scripts/test.sh}"
+REPO="${IOC_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}"
+# shellcheck source=scripts/lib.sh
+source "$REPO/scripts/lib.sh"
+cd "$REPO"
+
+WORK="$IOC_TEST_DIR/scratch/api-schema"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+SERVE_PID="" SIM_PID=""
+cleanup() {
+    for pid in "$SIM_PID" "$SERVE_PID"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+ok() { printf 'ok - %s\n' "$*"; }
+fail() {
+    printf 'FAIL - %s\n' "$*" >&2
+    for f in "$WORK"/*.log; do [[ -f "$f" ]] && { echo "--- $f (tail)" >&2; tail -n 30 "$f" >&2; }; done
+    exit 1
+}
+
+# schemathesis in its own venv (cached between runs in the test folder's parent when possible).
+VENV="${IOC_TEST_VENV:-$IOC_TEST_DIR/venv-schemathesis}"
+if [[ ! -x "$VENV/bin/schemathesis" ]]; then
+    /usr/bin/python3 -m venv "$VENV" || fail "python3 -m venv failed (python3-venv missing?)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5" >"$WORK/pip.log" 2>&1 ||
+        fail "pip install schemathesis failed"
+fi
+"$VENV/bin/schemathesis" --version
+
+HTTP_PORT=$(ioc_free_port)
+BASE="http://127.0.0.1:$HTTP_PORT"
+RUN="$$-$RANDOM"
+psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS e2e_api WITH (FORCE)" -c "CREATE DATABASE e2e_api" >/dev/null
+DB_URL="${IOC_TEST_DATABASE_URL%/*}/e2e_api"
+sql() { psql -X -qAt "$DB_URL" -c "$1"; }
+"$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null
+"$IOC_BIN" import --database-url "$DB_URL" deploy/sample/registry.json >/dev/null
+"$IOC_BIN" import-rules --database-url "$DB_URL" deploy/sample/rules.json >/dev/null
+
+IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-api-$RUN" \
+    IOC_DASHBOARDS_DIR="$REPO/dashboards" "$IOC_BIN" serve --log-level warning >>"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 1 300); do
+    curl -sf "$BASE/readyz" >/dev/null && break
+    kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve exited during start-up"
+    sleep 0.1
+done
+curl -sf "$BASE/readyz" >/dev/null || fail "ioc serve not ready"
+"$IOC_BIN" simulate --registry deploy/sample/registry.json --credentials "$IOC_TEST_MQTT_DIR/credentials.json" \
+    --mqtt-url "mqtt://127.0.0.1:$IOC_TEST_MQTT_PORT" --rate 50 --client-prefix "e2e-api-$RUN-" </dev/null >>"$WORK/simulate.log" 2>&1 &
+SIM_PID=$!
+
+# --- 1. REST with live data -----------------------------------------------------------------------
+for _ in $(seq 1 150); do
+    n=$(curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])' 2>/dev/null || echo 0)
+    ((n >= 10)) && break
+    sleep 0.2
+done
+((n >= 10)) || fail "no live values after 30 s of the simulator (latest count $n)"
+curl -sf "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c '
+import json, sys
+fc = json.load(sys.stdin)
+assert fc["type"] == "FeatureCollection" and fc["features"], fc
+live = [f for f in fc["features"] if f["properties"]["latest"]]
+assert live, "no station has latest values"
+lon, lat = live[0]["geometry"]["coordinates"]
+assert 100 < lon < 115 and 8 < lat < 24, (lon, lat)
+print("geojson:", len(fc["features"]), "stations,", len(live), "with live values")
+' || fail "GeoJSON without live data"
+sensor=$(sql "SELECT sensor_id FROM latest_values ORDER BY ts DESC LIMIT 1")
+from=$(date -u -d '-10 min' +%FT%TZ)
+to=$(date -u -d '+1 min' +%FT%TZ)
+curl -sf "$BASE/api/v1/history?sensor=$sensor&from=$from&to=$to&step=raw" | /usr/bin/python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+points = h["series"][0]["points"]
+assert points, h
+print("history: sensor", h["series"][0]["sensor"], len(points), "raw points")
+' || fail "no history for sensor $sensor"
+rows=$(curl -sf "$BASE/api/v1/export?from=$from&format=csv" | wc -l)
+((rows > 10)) || fail "the export has $rows lines"
+echo "export: $rows CSV lines for the last 10 minutes"
+ok "REST endpoints answer with the simulator's live data"
+
+# --- 2. live WebSocket --------------------------------------------------------------------------------
+/usr/bin/python3 "$REPO/scripts/e2e/ws_probe.py" "127.0.0.1" "$HTTP_PORT" "/api/v1/live?domain=hydrology" 10 >"$WORK/ws.json" ||
+    fail "the live feed did not deliver: $(cat "$WORK/ws.json")"
+/usr/bin/python3 - "$WORK/ws.json" <<'PY' || fail "live feed frames not as expected"
+import json, sys
+r = json.load(open(sys.argv[1]))
+types = r["types"]
+assert types.get("hello") == 1 and types.get("snapshot", 0) >= 1, types
+assert types.get("readings", 0) >= 1, types
+assert r["max_age_s"] < 5, r
+print("live feed:", types, "newest reading age at receipt p50 %.3f s, max %.3f s" % (r["p50_age_s"], r["max_age_s"]))
+PY
+ok "the live WebSocket delivers hydrology readings as they are committed"
+
+# --- 3. the OpenAPI document against the running server ------------------------------------------
+curl -sf "$BASE/openapi.yaml" -o "$WORK/openapi.yaml" || fail "/openapi.yaml not served"
+set +e
+"$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" --workers 1 --request-timeout 20 \
+    --exclude-path /api/v1/live --no-color >"$WORK/schemathesis.log" 2>&1
+status=$?
+set -e
+tail -n 25 "$WORK/schemathesis.log"
+((status == 0)) || fail "schemathesis found problems (full report: $WORK/schemathesis.log)"
+kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve died during the schema check"
+ok "schemathesis: every documented operation, no 5xx, responses match the OpenAPI document"
