@@ -111,6 +111,8 @@ let package = Package(
                 "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The live-feed benchmark's clients.
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

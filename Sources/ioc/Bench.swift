@@ -16,7 +16,7 @@ import PostgresNIO
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks. Run them through scripts/bench.sh, which starts the broker, the database and IOC.",
-        subcommands: [BenchIngest.self, BenchRules.self, BenchAlerts.self]
+        subcommands: [BenchIngest.self, BenchRules.self, BenchAlerts.self, BenchLive.self]
     )
 }
 
