@@ -96,6 +96,10 @@ ioc_ensure_packages() {
     /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv) # schemathesis goes in a venv
     command -v wrk >/dev/null || missing+=(wrk) # the API benchmarks
     command -v curl >/dev/null || missing+=(curl)
+    # The browser check of the wall displays (scripts/e2e/30-wall.sh), with a font that has every
+    # Vietnamese glyph for its screenshot.
+    command -v chromium >/dev/null || missing+=(chromium)
+    [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
     command -v python3 >/dev/null || missing+=(python3)
     { command -v ps >/dev/null && command -v pgrep >/dev/null; } || missing+=(procps)
     ((${#missing[@]} == 0)) && return 0

@@ -9,7 +9,8 @@
 # 4. swift build --build-tests, then swift test (extra arguments go to swift test)
 # 5. runs every scripts/e2e/*.sh in order (each exits non-zero on failure)
 # 6. stops the services, and prints as its last line: e2e: N passed, N failed
-# Exits non-zero if anything failed. Logs of failures are copied to test-artifacts/.
+# Exits non-zero if anything failed. Logs of failures are copied to test-artifacts/, screenshots
+# of the wall pages (scripts/e2e/30-wall.sh) too.
 #
 # Environment for the tests (exported):
 #   IOC_REPO                    the repository

@@ -163,6 +163,7 @@ cat <<EOF
 
 IOC is running. Ctrl-C stops everything.
 
+  wall display   $base/wall/province-overview   (also flood-watch, air-quality, traffic; ?lang=en)
   health         $base/healthz   (ready: $base/readyz)
   metrics        $base/metrics
   PostgreSQL     127.0.0.1:$IOC_PG_PORT, database ioc   (source .data/env; psql "\$IOC_DATABASE_URL")

@@ -42,6 +42,7 @@ public enum APIServer {
             AlertsAPI.addRoutes(to: router, endpoints: alerting)
             PagingAPI.addRoutes(to: router, store: alerting.paging)
         }
+        if let dashboard { WallPage.addRoutes(to: router, layouts: dashboard.layouts) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
