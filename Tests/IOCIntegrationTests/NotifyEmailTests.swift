@@ -251,7 +251,7 @@ struct NotifyEmailTests {
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = await task.result
-        #expect(clock.now - started < .seconds(5))
+        #expect(clock.now - started < .seconds(12), "well before the 20 s transfer timeout")
         guard case .failure(let error as DeliveryError) = result else {
             Issue.record("a cancelled send did not fail with a DeliveryError: \(result)")
             return
