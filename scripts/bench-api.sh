@@ -87,7 +87,7 @@ FROM (SELECT id FROM sensors ORDER BY id) AS s, LATERAL generate_series(0, $per_
 INSERT INTO readings_1h (sensor_id, bucket, min, max, sum, count)
 SELECT sensor_id, date_trunc('hour', ts), min(value), max(value), sum(value), count(*) FROM readings GROUP BY 1, 2;
 INSERT INTO latest_values (sensor_id, ts, value)
-SELECT DISTINCT ON (sensor_id) sensor_id, ts, value FROM readings ORDER BY sensor_id, ts DESC
+SELECT DISTINCT ON (sensor_id) sensor_id, ts, value FROM readings WHERE ts > now() - interval '1 day' ORDER BY sensor_id, ts DESC
 ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value;
 VACUUM ANALYZE;
 SQL
