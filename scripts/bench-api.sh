@@ -119,12 +119,12 @@ pg_p() { # SCRIPT CLIENTS NAME
     cat "$logdir"/pgbench_log.* | awk '{print $3 / 1000}' | sort -n | awk '{a[NR] = $1} END {printf "%d %.2f %.2f\n", NR / '"$DURATION"', a[int(NR * 0.5)], a[int(NR * 0.99)]}'
 }
 
-CONC=${BENCH_API_CONNECTIONS:-8}
+for CONC in ${BENCH_API_CONNECTIONS:-1 8}; do
 if wanted latest; then
     say "latest: GET /api/v1/latest ($SENSORS sensors), $CONC connections, ${DURATION}s"
     bytes=$(curl -sf "$BASE/api/v1/latest" | wc -c)
     count=$(curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
-    wrk -t2 -c"$CONC" -d"${DURATION}s" --latency "$BASE/api/v1/latest" >"$OUT/wrk-latest.txt"
+    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency "$BASE/api/v1/latest" >"$OUT/wrk-latest.txt"
     rps=$(awk '/Requests\/sec/ {print int($2)}' "$OUT/wrk-latest.txt")
     cat >"$OUT/latest.sql" <<'SQL'
 SELECT se.id, s.id, s.code, se.metric, se.unit, lv.ts, lv.value
@@ -132,8 +132,8 @@ FROM latest_values lv JOIN sensors se ON se.id = lv.sensor_id JOIN stations s ON
 ORDER BY s.code COLLATE "C", se.metric COLLATE "C";
 SQL
     read -r brps bp50 bp99 < <(pg_p "$OUT/latest.sql" "$CONC" latest)
-    printf 'latest: %s values (%s bytes) per response: %s req/s, p50 %s ms, p99 %s ms | PostgreSQL alone (same query, pgbench): %s q/s, p50 %s ms, p99 %s ms\n' \
-        "$count" "$bytes" "$rps" "$(wrk_p "$OUT/wrk-latest.txt" 50%)" "$(wrk_p "$OUT/wrk-latest.txt" 99%)" "$brps" "$bp50" "$bp99" | tee "$OUT/latest.txt"
+    printf 'latest, %s connection(s): %s values (%s bytes) per response: %s req/s, p50 %s ms, p99 %s ms | PostgreSQL alone (same query, pgbench): %s q/s, p50 %s ms, p99 %s ms\n' \
+        "$CONC" "$count" "$bytes" "$rps" "$(wrk_p "$OUT/wrk-latest.txt" 50%)" "$(wrk_p "$OUT/wrk-latest.txt" 99%)" "$brps" "$bp50" "$bp99" | tee "$OUT/latest-c$CONC.txt"
 fi
 
 if wanted history; then
@@ -148,7 +148,7 @@ request = function()
   return wrk.format("GET", "/api/v1/history?sensor=" .. math.random($low, $high) .. "&from=$from&to=$to&step=1h")
 end
 LUA
-    wrk -t2 -c"$CONC" -d"${DURATION}s" --latency -s "$OUT/history.lua" "$BASE" >"$OUT/wrk-history.txt"
+    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency -s "$OUT/history.lua" "$BASE" >"$OUT/wrk-history.txt"
     rps=$(awk '/Requests\/sec/ {print int($2)}' "$OUT/wrk-history.txt")
     errors=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-history.txt")
     cat >"$OUT/history.sql" <<SQL
@@ -159,9 +159,10 @@ SELECT date_trunc('hour', ts), min(value), max(value), sum(value), count(*) FROM
 WHERE sensor_id = :id AND ts >= date_trunc('hour', now()) AND ts < '$to' GROUP BY 1 ORDER BY 1;
 SQL
     read -r brps bp50 bp99 < <(pg_p "$OUT/history.sql" "$CONC" history)
-    printf 'history: %s points per response (30 days at 1 h): %s req/s, p50 %s ms, p99 %s ms%s | PostgreSQL alone (rollup + raw tail, pgbench): %s q/s, p50 %s ms, p99 %s ms\n' \
-        "$points" "$rps" "$(wrk_p "$OUT/wrk-history.txt" 50%)" "$(wrk_p "$OUT/wrk-history.txt" 99%)" "${errors:+, $errors non-2xx}" "$brps" "$bp50" "$bp99" | tee "$OUT/history.txt"
+    printf 'history, %s connection(s): %s points per response (30 days at 1 h): %s req/s, p50 %s ms, p99 %s ms%s | PostgreSQL alone (rollup + raw tail, pgbench): %s q/s, p50 %s ms, p99 %s ms\n' \
+        "$CONC" "$points" "$rps" "$(wrk_p "$OUT/wrk-history.txt" 50%)" "$(wrk_p "$OUT/wrk-history.txt" 99%)" "${errors:+, $errors non-2xx}" "$brps" "$bp50" "$bp99" | tee "$OUT/history-c$CONC.txt"
 fi
+done
 
 if wanted live; then
     say "live: ${BENCH_LIVE_CLIENTS:-1000} WebSocket clients while the simulator publishes ${BENCH_LIVE_RATE:-10000} readings/s"

@@ -9,10 +9,13 @@ public struct DashboardEndpoints: Sendable {
     public var layouts: DashboardLayouts
     /// The staleness threshold when a request names none.
     public var staleAfterSeconds: Int
+    /// When given, `/api/v1/latest` is answered from the live feed's memory instead of a query.
+    public var live: LiveHub?
 
-    public init(store: DashboardStore, layouts: DashboardLayouts, staleAfterSeconds: Int = StationStatus.defaultStaleAfterSeconds) {
+    public init(store: DashboardStore, layouts: DashboardLayouts, staleAfterSeconds: Int = StationStatus.defaultStaleAfterSeconds, live: LiveHub? = nil) {
         self.store = store
         self.layouts = layouts
+        self.live = live
         self.staleAfterSeconds = staleAfterSeconds
     }
 }
@@ -181,6 +184,10 @@ enum DashboardAPI {
         router.get("/api/v1/latest") { request, _ in
             await respond {
                 let filter = try await stationFilter(request, endpoints: endpoints, statusAllowed: false)
+                if let live = endpoints.live, live.isReady {
+                    return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                                    body: .init(byteBuffer: live.latestBody(unit: filter.unit, domain: filter.domain, station: filter.station)))
+                }
                 let now = Timestamp.now
                 let values = try await store.latest(unit: filter.unit, domain: filter.domain, station: filter.station)
                 var json = JSONWriter(capacity: 128 * values.count + 128)

@@ -186,6 +186,13 @@ public final class LiveHub: Service, Sendable {
     private let dirty = Mutex<[Int32: Value]>([:])
     private let latest = Mutex<[Int32: Value]>([:])
     private let catalog = Mutex<SensorCatalog>(SensorCatalog())
+    /// The catalog's sensors ordered as `/api/v1/latest` lists them: station code, then metric,
+    /// both bytewise (PostgreSQL's "C" collation).
+    private let ordered = Mutex<[Int32]>([])
+    /// Moves whenever `latest` or the catalog changes; encoded answers of an older one are stale.
+    private let generation = Mutex<Int>(0)
+    private struct LatestKey: Hashable { var unit: String?, domain: String?, station: String? }
+    private let latestCache = Mutex<[LatestKey: (generation: Int, body: ByteBuffer)]>([:])
     private let clients = Mutex<(next: Int, all: [Int: LiveClient])>((1, [:]))
     private let cursor = Mutex<EventCursor?>(nil)
     private let ready = Mutex<Bool>(false)
@@ -407,6 +414,7 @@ public final class LiveHub: Service, Sendable {
             stuckCounter.increment()
         }
         guard !changed.isEmpty else { return }
+        generation.withLock { $0 += 1 }
         latest.withLock { latest in
             for (sensor, value) in changed {
                 if let old = latest[sensor], old.time >= value.time { continue }
@@ -461,8 +469,7 @@ public final class LiveHub: Service, Sendable {
     /// Loads the registry, the latest values and the newest alert event id (what is live from
     /// now on). Tests call it instead of `run`.
     public func load() async throws {
-        let loaded = try await SensorCatalog.load(client: client, logger: logger)
-        catalog.withLock { $0 = loaded }
+        install(try await SensorCatalog.load(client: client, logger: logger))
         let rows = try await client.query("SELECT sensor_id, ts, value FROM latest_values", logger: logger)
         var values: [Int32: Value] = [:]
         for try await (sensor, time, value) in rows.decode((Int32, Timestamp, Double).self) { values[sensor] = Value(time: time, value: value) }
@@ -479,6 +486,59 @@ public final class LiveHub: Service, Sendable {
     }
 
     public var isReady: Bool { ready.withLock { $0 } }
+
+    private func install(_ loaded: SensorCatalog) {
+        let order = loaded.sensors.sorted { a, b in
+            let (x, y) = (a.value.context, b.value.context)
+            if x.stationCode != y.stationCode { return x.stationCode.utf8.lexicographicallyPrecedes(y.stationCode.utf8) }
+            if x.metric != y.metric { return x.metric.utf8.lexicographicallyPrecedes(y.metric.utf8) }
+            return a.key < b.key
+        }.map(\.key)
+        catalog.withLock { $0 = loaded }
+        ordered.withLock { $0 = order }
+        generation.withLock { $0 += 1 }
+    }
+
+    /// `/api/v1/latest` from memory: the newest committed value of every sensor in the unit
+    /// subtree, domain and station asked for (the same answer as the `latest_values` query, at
+    /// most one flush interval behind it), encoded once per change and filter.
+    public func latestBody(unit: String?, domain: String?, station: String?) -> ByteBuffer {
+        let key = LatestKey(unit: unit, domain: domain, station: station)
+        let current = generation.withLock { $0 }
+        if let cached = latestCache.withLock({ $0[key] }), cached.generation == current { return cached.body }
+        let (catalog, order) = (catalog.withLock { $0 }, ordered.withLock { $0 })
+        let values = latest.withLock { $0 }
+        var json = JSONWriter(capacity: 128 * min(values.count, order.count) + 128)
+        var count = 0
+        json.beginArray()
+        for sensor in order {
+            guard let value = values[sensor], let description = catalog.sensors[sensor] else { continue }
+            let context = description.context
+            if let station, context.stationCode != station { continue }
+            if let domain, context.domain != domain { continue }
+            if let unit, !context.unitPath.contains(unit) { continue }
+            json.beginObject()
+            json.key("sensor"); json.integer(sensor)
+            json.key("station"); json.string(context.stationCode)
+            json.key("metric"); json.string(context.metric)
+            json.key("unit"); json.string(description.unit)
+            json.key("value"); json.number(value.value)
+            json.key("ts"); json.time(value.time)
+            json.endObject()
+            count += 1
+        }
+        json.endArray()
+        var body = ByteBuffer()
+        body.reserveCapacity(json.text.utf8.count + 96)
+        body.writeString("{\"generated_at\":\"\(Timestamp.now.rfc3339)\",\"count\":\(count),\"values\":")
+        body.writeString(json.text)
+        body.writeString("}\n")
+        latestCache.withLock { cache in
+            if cache.count > 256 { cache.removeAll() }
+            cache[key] = (current, body)
+        }
+        return body
+    }
 
     public func run() async throws {
         var delay = Duration.milliseconds(200)
@@ -522,8 +582,7 @@ public final class LiveHub: Service, Sendable {
                     do {
                         let now = try await registry.version()
                         if now != version {
-                            let loaded = try await SensorCatalog.load(client: client, logger: logger)
-                            catalog.withLock { $0 = loaded }
+                            install(try await SensorCatalog.load(client: client, logger: logger))
                             version = now
                         }
                     } catch {

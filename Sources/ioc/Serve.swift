@@ -189,7 +189,7 @@ struct Serve: AsyncParsableCommand {
                     pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
                     silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
                 dashboard: DashboardEndpoints(
-                    store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter),
+                    store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter, live: live),
                 live: live,
                 logger: logger
             )

@@ -111,6 +111,20 @@ struct LiveFeedTests {
                     #expect(river2.readings("readings").map(\.value) == [2.5])
                     #expect(Set(district.readings("readings").map(\.sensor)) == [Int(level1), Int(rain1)], "T-RIVER-2 is not under T-A")
 
+                    // /api/v1/latest from memory gives what the latest_values query gives once the
+                    // rollup service has folded the same batches, in the same order.
+                    try await RollupService(client: client, logger: env.logger).runOnce()
+                    let store = DashboardStore(client: client, logger: env.logger)
+                    for unit in [nil, "T-A"] as [String?] {
+                        let memory = try #require(try JSONSerialization.jsonObject(with: Data(buffer: hub.latestBody(unit: unit, domain: nil, station: nil))) as? [String: Any])
+                        let values = try #require(memory["values"] as? [[String: Any]])
+                        let stored = try await store.latest(unit: unit, domain: nil, station: nil)
+                        #expect(values.compactMap { $0["sensor"] as? Int } == stored.map { Int($0.sensorID) }, "unit \(unit ?? "all")")
+                        #expect(values.compactMap { $0["value"] as? Double } == stored.map(\.value))
+                        #expect(values.compactMap { $0["ts"] as? String } == stored.map(\.time.rfc3339))
+                        #expect(memory["count"] as? Int == stored.count && !stored.isEmpty)
+                    }
+
                     // An alert event at T-RIVER-1 reaches its subscribers, and only them.
                     let rows = try await client.query("""
                         INSERT INTO alerts (rule_id, rule_name, subject, subject_key, sensor_id, station_code, station_name, metric, unit, domain,
