@@ -70,6 +70,11 @@ for _ in $(seq 1 150); do
     sleep 0.2
 done
 ((n >= 10)) || fail "no live values after 30 s of the simulator (latest count $n)"
+# GeoJSON reads latest_values, which the rollup service folds every few seconds: give it time.
+geojson_live() {
+    curl -sf "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c 'import json,sys; fc = json.load(sys.stdin); sys.exit(0 if any(f["properties"]["latest"] for f in fc["features"]) else 1)'
+}
+for _ in $(seq 1 60); do geojson_live && break; sleep 0.5; done
 curl -sf "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c '
 import json, sys
 fc = json.load(sys.stdin)
