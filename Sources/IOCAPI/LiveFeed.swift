@@ -534,7 +534,7 @@ public final class LiveHub: Service, Sendable {
         body.writeString(json.text)
         body.writeString("}\n")
         latestCache.withLock { cache in
-            if cache.count > 256 { cache.removeAll() }
+            if cache.count >= 32 { cache.removeAll() } // each answer may be a megabyte
             cache[key] = (current, body)
         }
         return body
