@@ -192,7 +192,9 @@ public final class LiveHub: Service, Sendable {
     /// Moves whenever `latest` or the catalog changes; encoded answers of an older one are stale.
     private let generation = Mutex<Int>(0)
     private struct LatestKey: Hashable { var unit: String?, domain: String?, station: String? }
-    private let latestCache = Mutex<[LatestKey: (generation: Int, body: ByteBuffer)]>([:])
+    private let latestCache = Mutex<[LatestKey: (generation: Int, encodedAt: ContinuousClock.Instant, body: ByteBuffer)]>([:])
+    /// Filters whose answer is being encoded again in the background.
+    private let reencoding = Mutex<Set<LatestKey>>([])
     private let clients = Mutex<(next: Int, all: [Int: LiveClient])>((1, [:]))
     private let cursor = Mutex<EventCursor?>(nil)
     private let ready = Mutex<Bool>(false)
@@ -502,10 +504,29 @@ public final class LiveHub: Service, Sendable {
     /// `/api/v1/latest` from memory: the newest committed value of every sensor in the unit
     /// subtree, domain and station asked for (the same answer as the `latest_values` query, at
     /// most one flush interval behind it), encoded once per change and filter.
+    /// A request never waits for an encoding while a recent answer exists: an answer less than a
+    /// second old is served while a new one is encoded in the background, so under ingest the
+    /// answer is at most about a second behind the newest commit.
     public func latestBody(unit: String?, domain: String?, station: String?) -> ByteBuffer {
         let key = LatestKey(unit: unit, domain: domain, station: station)
         let current = generation.withLock { $0 }
-        if let cached = latestCache.withLock({ $0[key] }), cached.generation == current { return cached.body }
+        if let cached = latestCache.withLock({ $0[key] }) {
+            if cached.generation == current { return cached.body }
+            if ContinuousClock.now - cached.encodedAt < .seconds(1) {
+                if reencoding.withLock({ $0.insert(key).inserted }) {
+                    Task { [self] in
+                        _ = encodeLatest(key, generation: current)
+                        reencoding.withLock { _ = $0.remove(key) }
+                    }
+                }
+                return cached.body
+            }
+        }
+        return encodeLatest(key, generation: current)
+    }
+
+    private func encodeLatest(_ key: LatestKey, generation current: Int) -> ByteBuffer {
+        let (unit, domain, station) = (key.unit, key.domain, key.station)
         let (catalog, order) = (catalog.withLock { $0 }, ordered.withLock { $0 })
         let values = latest.withLock { $0 }
         var json = JSONWriter(capacity: 128 * min(values.count, order.count) + 128)
@@ -535,7 +556,7 @@ public final class LiveHub: Service, Sendable {
         body.writeString("}\n")
         latestCache.withLock { cache in
             if cache.count >= 32 { cache.removeAll() } // each answer may be a megabyte
-            cache[key] = (current, body)
+            cache[key] = (current, ContinuousClock.now, body)
         }
         return body
     }
