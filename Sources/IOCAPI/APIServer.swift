@@ -36,7 +36,7 @@ public enum APIServer {
         if let rules { RulesAPI.addRoutes(to: router, store: rules) }
         if let dashboard {
             DashboardAPI.addRoutes(to: router, endpoints: dashboard)
-            ExportAPI.addRoutes(to: router, client: dashboard.store.client, logger: dashboard.store.logger)
+            ExportAPI.addRoutes(to: router, store: dashboard.store)
         }
         if let alerting {
             AlertsAPI.addRoutes(to: router, endpoints: alerting)

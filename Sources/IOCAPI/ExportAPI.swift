@@ -28,7 +28,8 @@ enum ExportAPI {
         var unit: String
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, client: PostgresClient, logger: Logger) {
+    static func addRoutes(to router: Router<BasicRequestContext>, store: DashboardStore) {
+        let (client, logger) = (store.client, store.logger)
         router.get("/api/v1/export") { request, _ in
             await DashboardAPI.respond {
                 let query = request.uri.queryParameters
@@ -57,10 +58,10 @@ enum ExportAPI {
                 }
                 let unit = query.get("unit"), domain = query.get("domain"), station = query.get("station")
                 let sensors = try await metadata(client: client, logger: logger, unit: unit, domain: domain, station: station)
-                if let unit, sensors.isEmpty, try await !exists(client: client, logger: logger, table: "admin_units", code: unit) {
+                if let unit, sensors.isEmpty, try await store.unit(code: unit) == nil {
                     throw DashboardAPI.unknownUnit(unit)
                 }
-                if let station, sensors.isEmpty, try await !exists(client: client, logger: logger, table: "stations", code: station) {
+                if let station, sensors.isEmpty, try await store.stationID(code: station) == nil {
                     throw DashboardAPI.unknownStation(station)
                 }
                 let name = ["ioc-readings", unit ?? station ?? "all", domain, String(from.rfc3339.prefix(10)), String(to.rfc3339.prefix(10))]
@@ -136,16 +137,6 @@ enum ExportAPI {
                                 metric: metric, unit: sensorUnit)
         }
         return result
-    }
-
-    static func exists(client: PostgresClient, logger: Logger, table: String, code: String) async throws -> Bool {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) WHERE code = $1", binds: {
-            var binds = PostgresBindings()
-            binds.append(code)
-            return binds
-        }()), logger: logger)
-        for try await _ in rows { return true }
-        return false
     }
 
     /// `{"meta": {…, "stations": [{code, name, domain, unit_code, unit_name, lat, lon, sensors: [{id, metric, unit}]}]}, "readings": [`
