@@ -1,5 +1,6 @@
 /// Where a water level stands against a station's flood alarm levels I < II < III (báo động I,
-/// II, III): the highest level reached and how far the next one is.
+/// II, III): the highest level reached and how far the next one is. For a station with all three
+/// levels; `FloodAlarm`, which this uses, also handles stations with only some.
 public struct AlarmLevelStanding: Sendable, Equatable {
     public static let levelNames = ["I", "II", "III"]
 
@@ -14,7 +15,7 @@ public struct AlarmLevelStanding: Sendable, Equatable {
         guard thresholds.count == 3, thresholds[0] < thresholds[1], thresholds[1] < thresholds[2] else { return nil }
         self.value = value
         self.thresholds = thresholds
-        reached = thresholds.lastIndex(where: { value >= $0 }).map { $0 + 1 } ?? 0
+        reached = FloodAlarm.level(value, AlarmLevels(one: thresholds[0], two: thresholds[1], three: thresholds[2]))
     }
 
     /// "I", "II", "III", or nil below level I.
@@ -24,10 +25,12 @@ public struct AlarmLevelStanding: Sendable, Equatable {
     public var nextLevel: String? { reached == 3 ? nil : Self.levelNames[reached] }
 
     /// Metres (the metric's unit) still to rise to the next level; nil at level III.
-    public var marginToNext: Double? { reached == 3 ? nil : thresholds[reached] - value }
+    public var marginToNext: Double? { FloodAlarm.marginToNext(value, levels) }
 
     /// Metres above the highest level reached; nil below level I.
-    public var aboveReached: Double? { reached == 0 ? nil : value - thresholds[reached - 1] }
+    public var aboveReached: Double? { FloodAlarm.excess(value, levels) }
+
+    var levels: AlarmLevels { AlarmLevels(one: thresholds[0], two: thresholds[1], three: thresholds[2]) }
 
     /// Whether `self` is more alarming than `other`: a higher level reached, or at the same level
     /// closer to the next one (at level III, further above it).
