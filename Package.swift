@@ -89,6 +89,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Derived metrics: VN_AQI, rain windows and risk, flood alarm level, rate of rise,
+        // reservoir useful capacity, congestion, computed after commit and stored as readings.
+        .target(
+            name: "IOCDerived",
+            dependencies: [
+                "IOCCore", "IOCStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // HTTP: health, readiness, Prometheus metrics, the REST API, the WebSocket live feed.
         .target(
             name: "IOCAPI",
@@ -108,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "ioc",
             dependencies: [
-                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify",
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify", "IOCDerived",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The live-feed benchmark's clients.
@@ -125,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "IOCIntegrationTests",
             dependencies: [
-                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify",
+                "IOCCore", "IOCStorage", "IOCIngest", "IOCAPI", "IOCAlerting", "IOCNotify", "IOCDerived",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -399,8 +399,24 @@ enum DashboardAPI {
         } else {
             json.null()
         }
-        // There is no VN_AQI computation in IOCCore yet: the band stays null rather than guessed.
-        json.key("worst_aqi_band"); json.null()
+        json.key("worst_aqi_band")
+        if let air = group.worstAQI[domain] {
+            let band = air.band
+            json.beginObject()
+            json.key("aqi"); json.integer(air.aqi)
+            json.key("level"); json.integer(band.level)
+            json.key("code"); json.string(band.code)
+            json.key("name_vi"); json.string(band.nameVI)
+            json.key("name_en"); json.string(band.nameEN)
+            json.key("colour"); json.string(band.colour)
+            json.key("station"); json.string(air.station)
+            json.key("name"); json.string(air.name)
+            json.key("sensor"); json.integer(air.sensorID)
+            json.key("ts"); json.time(air.time)
+            json.endObject()
+        } else {
+            json.null()
+        }
         json.endObject()
     }
 

@@ -947,8 +947,22 @@ components:
                     II: {type: number}
                     III: {type: number}
         worst_aqi_band:
-          type: "null"
-          description: Reserved for the worst VN_AQI band; always null until IOC computes VN_AQI.
+          description: The highest hourly VN_AQI (derived sensor vn_aqi, Decision 1459/QĐ-TCMT) of the last 3 hours among the domain's stations, with its band; null when there is none.
+          oneOf:
+            - type: "null"
+            - type: object
+              required: [aqi, level, code, name_vi, name_en, colour, station, name, sensor, ts]
+              properties:
+                aqi: {type: integer, minimum: 0}
+                level: {type: integer, minimum: 1, maximum: 6}
+                code: {type: string, enum: [good, moderate, poor, bad, very_bad, hazardous]}
+                name_vi: {type: string}
+                name_en: {type: string}
+                colour: {type: string, pattern: "^#[0-9A-F]{6}$"}
+                station: {type: string}
+                name: {type: string}
+                sensor: {type: integer}
+                ts: {type: string, format: date-time}
     Rule:
       type: object
       required: [name, severity, scope, condition]

@@ -67,6 +67,9 @@ struct ReadingValidator {
             cachedSensor = station.sensors[metric]
         }
         guard let sensor = cachedSensor else {
+            if station.derivedMetrics.contains(metric) {
+                return .rejected(.unknownMetric, "\(metric) of station \(code) is computed by IOC from the station's other readings; gateways cannot report it")
+            }
             return .rejected(.unknownMetric, "station \(code) has no sensor for metric \(metric)")
         }
         guard value.isFinite else {

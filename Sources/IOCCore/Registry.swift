@@ -21,11 +21,14 @@ public struct StationInfo: Sendable, Hashable {
     public var code: String
     public var gatewayCode: String?
     public var sensors: [String: SensorInfo]
+    /// Metrics IOC derives for this station (VN_AQI, rain windows, …): not accepted from gateways.
+    public var derivedMetrics: Set<String>
 
-    public init(code: String, gatewayCode: String?, sensors: [String: SensorInfo]) {
+    public init(code: String, gatewayCode: String?, sensors: [String: SensorInfo], derivedMetrics: Set<String> = []) {
         self.code = code
         self.gatewayCode = gatewayCode
         self.sensors = sensors
+        self.derivedMetrics = derivedMetrics
     }
 }
 

@@ -300,7 +300,21 @@ public struct DashboardStore: Sendable {
         public var openAlerts: [String: [String: Int]] = [:]
         /// Per domain: the most alarming water level against its station's alarm levels.
         public var worstWaterLevel: [String: WaterLevel] = [:]
+        /// Per domain: the highest recent hourly VN_AQI (derived sensor `vn_aqi`).
+        public var worstAQI: [String: AirQuality] = [:]
     }
+
+    public struct AirQuality: Sendable {
+        public var station: String
+        public var name: String
+        public var sensorID: Int32
+        public var time: Timestamp
+        public var aqi: Int
+        public var band: AQIBand { AQIBand.of(aqi) }
+    }
+
+    /// An hourly VN_AQI older than this is left out of summaries: it no longer says how the air is.
+    public static let aqiRecentSeconds: Double = 3 * 3600
 
     public struct WaterLevel: Sendable {
         public var station: String
@@ -397,6 +411,24 @@ public struct DashboardStore: Sendable {
             guard let i = index[group], let standing = AlarmLevelStanding(value: value, thresholds: [one, two, three]) else { continue }
             if let current = groups[i].worstWaterLevel[domain], !standing.isWorse(than: current.standing) { continue }
             groups[i].worstWaterLevel[domain] = WaterLevel(station: code, name: name, sensorID: sensor, time: ts, standing: standing)
+        }
+
+        var aqiBinds = PostgresBindings(capacity: 3)
+        aqiBinds.append(ids)
+        aqiBinds.append(domain)
+        aqiBinds.append(now.adding(seconds: -Self.aqiRecentSeconds))
+        let aqi = try await client.query(PostgresQuery(unsafeSQL: tree + """
+            SELECT t.grp, s.domain, s.code, s.name, se.id, lv.ts, lv.value
+            FROM stations s
+            JOIN tree t ON t.id = s.unit_id
+            JOIN sensors se ON se.station_id = s.id AND se.metric = 'vn_aqi' AND se.derived
+            JOIN latest_values lv ON lv.sensor_id = se.id
+            WHERE ($2::text IS NULL OR s.domain = $2) AND lv.ts >= $3
+            ORDER BY 1, lv.value DESC, s.code COLLATE "C"
+            """, binds: aqiBinds), logger: logger)
+        for try await (group, domain, code, name, sensor, ts, value) in aqi.decode((Int32, String, String, String, Int32, Timestamp, Double).self) {
+            guard let i = index[group], groups[i].worstAQI[domain] == nil else { continue }
+            groups[i].worstAQI[domain] = AirQuality(station: code, name: name, sensorID: sensor, time: ts, aqi: Int(value.rounded()))
         }
         return groups
     }

@@ -27,14 +27,16 @@ public struct RegistryStore: Sendable {
             snapshot.gateways.insert(code)
         }
         let rows = try await client.query("""
-            SELECT s.code, g.code, se.id, se.metric, se.unit, se.valid_min, se.valid_max
+            SELECT s.code, g.code, se.id, se.metric, se.unit, se.valid_min, se.valid_max, se.derived
             FROM stations s
             LEFT JOIN gateways g ON g.id = s.gateway_id
             LEFT JOIN sensors se ON se.station_id = s.id
             """, logger: logger)
-        for try await (station, gateway, id, metric, unit, min, max) in rows.decode((String, String?, Int32?, String?, String?, Double?, Double?).self) {
+        for try await (station, gateway, id, metric, unit, min, max, derived) in rows.decode((String, String?, Int32?, String?, String?, Double?, Double?, Bool?).self) {
             var info = snapshot.stations[station] ?? StationInfo(code: station, gatewayCode: gateway, sensors: [:])
-            if let id, let metric, let unit {
+            if derived == true, let metric {
+                info.derivedMetrics.insert(metric)
+            } else if let id, let metric, let unit {
                 info.sensors[metric] = SensorInfo(id: id, metric: metric, unit: unit, validMin: min, validMax: max)
             }
             snapshot.stations[station] = info

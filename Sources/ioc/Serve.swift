@@ -5,6 +5,7 @@ import IOCAPI
 import IOCAlerting
 import IOCNotify
 import IOCCore
+import IOCDerived
 import IOCIngest
 import IOCStorage
 import Logging
@@ -64,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rule-tick-ms"), help: "How often no-data rules and `for` durations are checked, ms (env IOC_RULE_TICK_MS; default 1000).")
     var ruleTickMs: Int?
 
+    @Option(name: .customLong("derived-interval-ms"), help: "How often derived values (VN_AQI, rain windows, alarm levels, congestion) are computed from new readings, ms; 0 turns derivation off (env IOC_DERIVED_INTERVAL_MS; default 5000).")
+    var derivedIntervalMs: Int?
+
     @Option(name: .customLong("public-url"), help: "The API's address as people reach it, for links in messages (env IOC_PUBLIC_URL; default http://localhost:HTTP_PORT).")
     var publicURL: String?
 
@@ -105,6 +109,10 @@ struct Serve: AsyncParsableCommand {
         guard (1...64).contains(shards) else { throw ValidationError("--rule-shards must be 1…64, not \(shards)") }
         let tick = try setting(ruleTickMs, env: "IOC_RULE_TICK_MS", default: 1000)
         guard (10...60_000).contains(tick) else { throw ValidationError("--rule-tick-ms must be 10…60000, not \(tick)") }
+        let derivedInterval = try setting(derivedIntervalMs, env: "IOC_DERIVED_INTERVAL_MS", default: 5000)
+        guard derivedInterval == 0 || (100...3_600_000).contains(derivedInterval) else {
+            throw ValidationError("--derived-interval-ms must be 0 (off) or 100…3600000, not \(derivedInterval)")
+        }
         let languageName = setting(language, env: "IOC_LANGUAGE", default: "vi")
         guard let messageLanguage = NotificationText.Language(rawValue: languageName) else {
             throw ValidationError("--language must be vi or en, not \(languageName)")
@@ -123,7 +131,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
                             writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
-                            shards: shards, tick: tick, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
+                            shards: shards, tick: tick, derivedInterval: derivedInterval, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
                             dashboard: (layouts, staleAfter))
         } catch {
             try? await httpClient.shutdown()
@@ -134,7 +142,7 @@ struct Serve: AsyncParsableCommand {
 
     private func serve(
         logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
-        writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int,
+        writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int, derivedInterval: Int,
         pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int)
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
@@ -164,9 +172,18 @@ struct Serve: AsyncParsableCommand {
                 pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
             let escalation = EscalationService(client: client, pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
             let live = LiveHub(client: client, logger: logger)
-            // Rules and the live feed see a batch once it is committed.
+            // Derived values are stored like readings and seen by the live feed and rules the same way.
+            let derived: DerivedService? = derivedInterval == 0 ? nil : DerivedService(
+                store: DerivedStore(client: client, logger: logger), registry: store,
+                configuration: DerivedConfiguration(interval: .milliseconds(derivedInterval)), logger: logger
+            ) { readings in
+                live.publish(readings)
+                await pipeline.submit(readings)
+            }
+            // Rules, the live feed and the derivations see a batch once it is committed.
             let writer = ReadingWriter(client: client, configuration: writerConfiguration, logger: logger) { batch in
                 live.publish(batch.readings)
+                derived?.observe(batch.readings)
                 await pipeline.submit(batch.readings)
             }
             let ingest = IngestService(
@@ -206,6 +223,9 @@ struct Serve: AsyncParsableCommand {
                     .init(service: escalation),
                     .init(service: pipeline),
                     .init(service: live),
+                    // Stops after the writer, before the pipeline and the live feed: it derives from the
+                    // writer's last batches and hands the results on.
+                ] + (derived.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                     // Ingest ends when it has drained, and then finishes the writer: their returning
                     // during shutdown is expected, and outside it means stop everything gracefully.
                     .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),

@@ -24,9 +24,9 @@
       status: { online: "Hoạt động", stale: "Dữ liệu cũ", offline: "Mất kết nối", unknown: "Chưa có dữ liệu" },
       levelNone: "Dưới BĐ I", level: (l) => `Báo động ${l}`, noLevels: "chưa có mức báo động",
       aqiBands: ["Tốt", "Trung bình", "Kém", "Xấu", "Rất xấu", "Nguy hại"],
-      aqiNote: "VN_AQI tạm tính từ giá trị PM2.5/PM10 mới nhất (QĐ 1459/QĐ-TCMT, chưa phải AQI giờ NowCast chính thức)",
+      aqiNote: "VN_AQI giờ (NowCast) do IOC tính theo QĐ 1459/QĐ-TCMT; ô ghi * là giá trị tạm tính từ PM2.5/PM10 mới nhất khi chưa có AQI giờ",
       aqiNoPM: "không có PM",
-      traffic: ["Thông thoáng", "Đông", "Chậm", "Ùn tắc"], trafficNote: "Ngưỡng tốc độ do dự án đặt (≥40, 20–40, 10–20, <10 km/h), không phải tiêu chuẩn quốc gia",
+      traffic: ["Thông thoáng", "Chậm", "Ùn ứ", "Ùn tắc"], trafficNote: "Trạng thái do IOC tính từ tốc độ so với tốc độ dòng tự do và độ chiếm dụng; ngưỡng do dự án đặt, không phải tiêu chuẩn quốc gia",
       vehPer: (m) => `xe/${m} phút`, rain24: "mm/24 h",
       sev: { critical: "Khẩn cấp", warning: "Cảnh báo", info: "Thông tin" },
       state: { pending: "chờ", firing: "đang báo", acknowledged: "đã nhận" },
@@ -47,9 +47,9 @@
       status: { online: "Online", stale: "Stale", offline: "Offline", unknown: "No data" },
       levelNone: "Below level I", level: (l) => `Alarm level ${l}`, noLevels: "no alarm levels",
       aqiBands: ["Good", "Moderate", "Poor", "Bad", "Very bad", "Hazardous"],
-      aqiNote: "VN_AQI indicated from the latest PM2.5/PM10 values (Decision 1459/QĐ-TCMT), not the official hourly NowCast AQI",
+      aqiNote: "Hourly VN_AQI (NowCast) computed by IOC per Decision 1459/QĐ-TCMT; a tile marked * is indicated from the latest PM2.5/PM10 until an hourly AQI exists",
       aqiNoPM: "no PM",
-      traffic: ["Free flow", "Busy", "Slow", "Congested"], trafficNote: "Project-defined speed bands (≥40, 20–40, 10–20, <10 km/h), not a national standard",
+      traffic: ["Free flow", "Slow", "Congested", "Jammed"], trafficNote: "State computed by IOC from speed against free-flow speed and occupancy; project-defined thresholds, not a national standard",
       vehPer: (m) => `veh/${m} min`, rain24: "mm/24 h",
       sev: { critical: "Critical", warning: "Warning", info: "Info" },
       state: { pending: "pending", firing: "firing", acknowledged: "acknowledged" },
@@ -358,8 +358,17 @@
     return reached;
   }
 
+  const AQI_FRESH_MS = 3 * 3600 * 1000;
+  const bandOf = (aqi) => aqi <= 50 ? 0 : aqi <= 100 ? 1 : aqi <= 150 ? 2 : aqi <= 200 ? 3 : aqi <= 300 ? 4 : 5;
+
   function aqiOf(station) {
-    // Sub-index by Formula 1 of the guideline on the newest value; the band from the rounded index.
+    // The hourly VN_AQI IOC derives (sensor vn_aqi, stamped at the start of its hour) when recent.
+    const hourly = latestOf(station, "vn_aqi");
+    if (hourly && Date.now() - hourly.ts < AQI_FRESH_MS) {
+      const aqi = Math.round(hourly.value);
+      return { aqi, band: bandOf(aqi), metric: "vn_aqi", indicated: false };
+    }
+    // Else an indication: Formula 1 of the guideline on the newest PM value; band from the rounded index.
     let best = null;
     for (const metric of ["pm2_5", "pm10"]) {
       const v = latestOf(station, metric);
@@ -373,12 +382,14 @@
     }
     if (!best) return null;
     const aqi = Math.round(best.aqi);
-    const band = aqi <= 50 ? 0 : aqi <= 100 ? 1 : aqi <= 150 ? 2 : aqi <= 200 ? 3 : aqi <= 300 ? 4 : 5;
-    return { aqi, band, metric: best.metric };
+    return { aqi, band: bandOf(aqi), metric: best.metric, indicated: true };
   }
 
   function trafficState(station) {
-    const v = latestOf(station, "speed");
+    // The congestion state IOC derives (0 free flow … 3 jammed), else bands of the newest speed.
+    const derived = latestOf(station, "congestion"), speed = latestOf(station, "speed");
+    if (derived && (!speed || derived.ts >= speed.ts)) return Math.max(0, Math.min(3, Math.round(derived.value)));
+    const v = speed;
     if (!v) return null;
     return v.value >= 40 ? 0 : v.value >= 20 ? 1 : v.value >= 10 ? 2 : 3;
   }
@@ -472,7 +483,7 @@
         const style = a ? ` style="background:${AQI_COLOURS[a.band]};color:${AQI_TEXT_ON[a.band]}"` : "";
         return `<div class="aqi-tile${a ? "" : " no-band"}"${style} data-station="${esc(s.code)}">` +
           `<div class="name">${esc(shortName(s.name))}</div>` +
-          `<div><span class="aqi num">${a ? a.aqi : "–"}</span> <span class="band">${a ? esc(T().aqiBands[a.band]) : T().aqiNoPM}</span></div>` +
+          `<div><span class="aqi num">${a ? a.aqi + (a.indicated ? "*" : "") : "–"}</span> <span class="band">${a ? esc(T().aqiBands[a.band]) : T().aqiNoPM}</span></div>` +
           `<div class="pm">PM2.5 ${valueSpan(pm25, 0)} · PM10 ${valueSpan(pm10, 0)} <span class="unit">µg/m³</span></div></div>`;
       });
       return `<div class="aqi-grid">${tiles.join("")}</div><div class="note">${esc(T().aqiNote)}</div>`;
