@@ -10,13 +10,17 @@
 # 4. ioc migrate; ioc import deploy/sample/registry.json; ioc import-rules deploy/sample/rules.json;
 #    ioc import-paging deploy/sample/paging.json (contacts, rota, escalation policies)
 # 5. ioc serve in the background (log: .data/logs/ioc.log), waits for /readyz
-# 6. ioc simulate in the background (log: .data/logs/simulate.log)
+# 6. ioc simulate in the background (log: .data/logs/simulate.log): a believable province, plus any
+#    named scenarios of IOC_SIM_SCENARIOS
 # Running it again reuses .data/ (same database, passwords, broker queue). .data/env holds the
 # environment for running other ioc commands by hand: source .data/env
 #
 # Environment: IOC_HTTP_PORT (default 8080, or a free port), IOC_UP_PG_PORT, IOC_UP_MQTT_PORT
 # (fixed ports), IOC_REGISTRY (default deploy/sample/registry.json), IOC_SIM_RATE (default 200
-# readings/s), IOC_BIN (an ioc executable to use instead of building one).
+# readings/s), IOC_SIM_BACKGROUND (realistic, steady or off; default realistic), IOC_SIM_SCENARIOS
+# (comma-separated scenario names, e.g. "flood-crest,rush-hour-jam"; `ioc simulate --list-scenarios`
+# lists them), IOC_SIM_TIME_SCALE (play the scenarios this many times faster; default 1),
+# IOC_BIN (an ioc executable to use instead of building one).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -27,6 +31,12 @@ source "$REPO/scripts/lib.sh"
 DATA=$REPO/.data
 REGISTRY=${IOC_REGISTRY:-$REPO/deploy/sample/registry.json}
 RATE=${IOC_SIM_RATE:-200}
+SIM_ARGS=(--rate "$RATE" --background "${IOC_SIM_BACKGROUND:-realistic}")
+if [[ -n "${IOC_SIM_SCENARIOS:-}" ]]; then
+    IFS=', ' read -ra _scenarios <<<"$IOC_SIM_SCENARIOS"
+    for _name in "${_scenarios[@]}"; do [[ -z "$_name" ]] || SIM_ARGS+=(--scenario "$_name"); done
+    SIM_ARGS+=(--time-scale "${IOC_SIM_TIME_SCALE:-1}")
+fi
 SERVE_PID=
 SIM_PID=
 STARTED=
@@ -99,6 +109,9 @@ else
     BIN="$(swift build -c release --show-bin-path </dev/null | tail -n 1)/ioc"
 fi
 [[ -x "$BIN" ]] || die "no executable at $BIN"
+# A bad scenario name or option stops here, before anything starts, with the valid names.
+"$BIN" simulate --registry "$REGISTRY" --list-scenarios "${SIM_ARGS[@]}" </dev/null >/dev/null ||
+    die "IOC_SIM_SCENARIOS / IOC_SIM_TIME_SCALE / IOC_SIM_BACKGROUND: see the error above"
 
 say "3/6 PostgreSQL and Mosquitto (state in .data/)"
 [[ -r "$REGISTRY" ]] || die "no registry at $REGISTRY"
@@ -153,9 +166,9 @@ until curl -fsS -o /dev/null --max-time 2 "$base/readyz" 2>/dev/null; do
 done
 echo "ready"
 
-say "6/6 ioc simulate, $RATE readings/s (log: .data/logs/simulate.log)"
+say "6/6 ioc simulate, $RATE readings/s${IOC_SIM_SCENARIOS:+, scenarios $IOC_SIM_SCENARIOS} (log: .data/logs/simulate.log)"
 "$BIN" simulate --registry "$REGISTRY" --credentials "$DATA/mqtt/credentials.json" \
-    --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" --rate "$RATE" </dev/null >>"$DATA/logs/simulate.log" 2>&1 &
+    --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" "${SIM_ARGS[@]}" </dev/null >>"$DATA/logs/simulate.log" 2>&1 &
 SIM_PID=$!
 echo "$SIM_PID" >"$DATA/run/simulate.pid"
 

@@ -183,6 +183,37 @@ public final class MQTTClient: @unchecked Sendable {
         connected.store(0)
     }
 
+    /// Ends the connection the way a network failure does — the socket is shut down without an
+    /// MQTT DISCONNECT, so the broker publishes the client's will — and stops the network thread.
+    /// The simulator uses it to take a gateway offline. Blocks (up to a few seconds): call it off
+    /// the concurrency pool. The client cannot be started again.
+    public func abort() {
+        guard started.compareExchange(expected: true, desired: false, ordering: .relaxed).exchanged else { return }
+        // The reconnect delay keeps the loop thread from reconnecting between the shutdown and the
+        // disconnect below; it is woken out of that delay by loop_stop.
+        mosquitto_reconnect_delay_set(handle, 3600, 3600, false)
+        let socket = mosquitto_socket(handle)
+        if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        // Once the loop thread has seen the connection end it has closed the socket; the disconnect
+        // then only marks the client disconnected (it sends nothing), so the loop thread ends.
+        let deadline = Date().addingTimeInterval(5)
+        while connected.value == 1 && Date() < deadline { usleep(5_000) }
+        mosquitto_disconnect(handle)
+        mosquitto_loop_stop(handle, false)
+        connected.store(0)
+    }
+
+    /// `abort()` on a thread of its own, awaited.
+    public func abortInBackground() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                abort()
+                continuation.resume()
+            }
+            thread.start()
+        }
+    }
+
     /// `stop()` on a thread of its own, awaited.
     public func stopInBackground() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -77,6 +77,14 @@ final class GatewayPublisher: Sendable {
     }
 
     func stop() async { await client.stopInBackground() }
+
+    /// Drops the connection as a network failure would, after everything published so far was
+    /// acknowledged: the broker publishes the gateway's will (`offline`). A new publisher with the
+    /// same client id brings the gateway back.
+    func dropConnection() async throws {
+        try await drain()
+        await client.abortInBackground()
+    }
 }
 
 /// Reads `{"GW-CODE": "password", …}`.
