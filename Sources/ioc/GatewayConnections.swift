@@ -59,10 +59,11 @@ struct GatewayConnections {
     }
 
     /// Connects the gateway again (the same client id resumes its session) and says `online`.
+    /// Does not wait for the connection: libmosquitto keeps QoS 1 messages until it is up, and
+    /// keeps trying (a broker that is down meanwhile does not end the simulation).
     mutating func reconnect(_ gateway: String) async throws {
         guard offline.contains(gateway) else { return }
         try open(gateway)
-        try await publishers[gateway]?.waitUntilConnected()
         offline.remove(gateway)
         try await publishStatus(gateway, online: true)
     }
