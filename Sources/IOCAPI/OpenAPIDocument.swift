@@ -177,12 +177,13 @@ paths:
                     type: array
                     items:
                       type: object
-                      required: [id, station, metric, unit]
+                      required: [id, station, metric, unit, derived]
                       properties:
                         id: {type: integer}
                         station: {type: string}
                         metric: {type: string}
                         unit: {type: string}
+                        derived: {type: boolean, description: "Computed by IOC from the station's other readings (vn_aqi, rain_24h, alarm_level, congestion, …; see the README's Derived metrics); gateways cannot report it."}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/latest:
