@@ -582,3 +582,37 @@ ioc_stop_pid_file() {
     fi
     rm -f "$file"
 }
+
+# --- End-to-end scripts (scripts/e2e/*.sh) ----------------------------------------------------------
+# They run against the PostgreSQL and Mosquitto that scripts/test.sh started (IOC_TEST_* variables)
+# and the binary in IOC_BIN.
+
+# ioc_e2e_database NAME [RULES_FILE]: drops and creates database NAME on the test server, migrates
+# it, imports the sample registry (and RULES_FILE, when given) and sets DB_URL to it.
+ioc_e2e_database() {
+    local name=${1:?usage: ioc_e2e_database NAME [RULES_FILE]} rules=${2:-}
+    psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null || return 1
+    DB_URL="${IOC_TEST_DATABASE_URL%/*}/$name"
+    "$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null || return 1
+    "$IOC_BIN" import --database-url "$DB_URL" "${REPO:-$PWD}/deploy/sample/registry.json" >/dev/null || return 1
+    if [[ -n "$rules" ]]; then "$IOC_BIN" import-rules --database-url "$DB_URL" "$rules" >/dev/null || return 1; fi
+}
+
+# ioc_e2e_serve LOG CLIENT_ID [SERVE_ARGS...]: starts `ioc serve` in the background against DB_URL
+# and the test broker, HTTP on HTTP_PORT, layouts from the repository's dashboards/, its output
+# appended to LOG; sets SERVE_PID and waits (30 s at most) until /readyz answers. Status 1 when it
+# exits or is not ready in time.
+ioc_e2e_serve() {
+    local log=${1:?usage: ioc_e2e_serve LOG CLIENT_ID [ARGS...]} client=${2:?usage: ioc_e2e_serve LOG CLIENT_ID [ARGS...]} i
+    shift 2
+    IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="$client" \
+        IOC_DASHBOARDS_DIR="${IOC_DASHBOARDS_DIR:-${REPO:-$PWD}/dashboards}" "$IOC_BIN" serve "$@" >>"$log" 2>&1 &
+    SERVE_PID=$!
+    for ((i = 0; i < 300; i++)); do
+        curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || { _ioc_err "ioc serve exited during start-up (see $log)"; return 1; }
+        sleep 0.1
+    done
+    _ioc_err "ioc serve not ready within 30 s (see $log)"
+    return 1
+}

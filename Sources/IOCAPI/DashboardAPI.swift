@@ -94,11 +94,7 @@ enum DashboardAPI {
                     json.key("attributes"); json.rawJSON(station.attributes)
                     json.key("sensors"); json.beginArray()
                     for sensor in byStation[station.id] ?? [] {
-                        json.beginObject()
-                        json.key("id"); json.integer(sensor.id)
-                        json.key("metric"); json.string(sensor.metric)
-                        json.key("unit"); json.string(sensor.unit)
-                        json.endObject()
+                        json.sensor(id: sensor.id, metric: sensor.metric, unit: sensor.unit)
                     }
                     json.endArray()
                     json.endObject()
@@ -168,12 +164,7 @@ enum DashboardAPI {
                 json.beginObject()
                 json.key("sensors"); json.beginArray()
                 for sensor in sensors {
-                    json.beginObject()
-                    json.key("id"); json.integer(sensor.id)
-                    json.key("station"); json.string(sensor.stationCode)
-                    json.key("metric"); json.string(sensor.metric)
-                    json.key("unit"); json.string(sensor.unit)
-                    json.endObject()
+                    json.sensor(id: sensor.id, station: sensor.stationCode, metric: sensor.metric, unit: sensor.unit, derived: sensor.derived)
                 }
                 json.endArray()
                 json.endObject()
@@ -196,14 +187,8 @@ enum DashboardAPI {
                 json.key("count"); json.integer(values.count)
                 json.key("values"); json.beginArray()
                 for value in values {
-                    json.beginObject()
-                    json.key("sensor"); json.integer(value.sensorID)
-                    json.key("station"); json.string(value.stationCode)
-                    json.key("metric"); json.string(value.metric)
-                    json.key("unit"); json.string(value.unit)
-                    json.key("value"); json.number(value.value)
-                    json.key("ts"); json.time(value.time)
-                    json.endObject()
+                    json.latestValue(sensor: value.sensorID, station: value.stationCode, metric: value.metric, unit: value.unit,
+                                     value: value.value, time: value.time)
                 }
                 json.endArray()
                 json.endObject()

@@ -166,11 +166,7 @@ enum ExportAPI {
             json.key("lon"); json.number(station.lon)
             json.key("sensors"); json.beginArray()
             for (id, sensor) in members {
-                json.beginObject()
-                json.key("id"); json.integer(id)
-                json.key("metric"); json.string(sensor.metric)
-                json.key("unit"); json.string(sensor.unit)
-                json.endObject()
+                json.sensor(id: id, metric: sensor.metric, unit: sensor.unit)
             }
             json.endArray()
             json.endObject()

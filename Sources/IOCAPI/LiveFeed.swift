@@ -538,14 +538,8 @@ public final class LiveHub: Service, Sendable {
             if let station, context.stationCode != station { continue }
             if let domain, context.domain != domain { continue }
             if let unit, !context.unitPath.contains(unit) { continue }
-            json.beginObject()
-            json.key("sensor"); json.integer(sensor)
-            json.key("station"); json.string(context.stationCode)
-            json.key("metric"); json.string(context.metric)
-            json.key("unit"); json.string(description.unit)
-            json.key("value"); json.number(value.value)
-            json.key("ts"); json.time(value.time)
-            json.endObject()
+            json.latestValue(sensor: sensor, station: context.stationCode, metric: context.metric, unit: description.unit,
+                             value: value.value, time: value.time)
             count += 1
         }
         json.endArray()

@@ -177,12 +177,13 @@ paths:
                     type: array
                     items:
                       type: object
-                      required: [id, station, metric, unit]
+                      required: [id, station, metric, unit, derived]
                       properties:
                         id: {type: integer}
                         station: {type: string}
                         metric: {type: string}
                         unit: {type: string}
+                        derived: {type: boolean, description: "Computed by IOC from the station's other readings (vn_aqi, rain_24h, alarm_level, congestion, …; see the README's Derived metrics); gateways cannot report it."}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/latest:
@@ -665,86 +666,8 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
 
-  /api/v1/contacts:
-    get:
-      summary: Contacts
-      responses:
-        "200": {$ref: "#/components/responses/ContactList"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    post:
-      summary: Create a contact
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
-      responses:
-        "201": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-  /api/v1/contacts/{id}:
-    parameters:
-      - $ref: "#/components/parameters/ID"
-    get:
-      summary: One contact
-      responses:
-        "200": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    put:
-      summary: Replace a contact
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
-      responses:
-        "200": {description: "The contact.", content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    delete:
-      summary: Delete a contact
-      responses:
-        "204": {description: "Deleted."}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-  /api/v1/rotas:
-    get:
-      summary: On-call rotas
-      responses:
-        "200": {$ref: "#/components/responses/RotaList"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    post:
-      summary: Create a rota
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
-      responses:
-        "201": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-  /api/v1/rotas/{id}:
-    parameters:
-      - $ref: "#/components/parameters/ID"
-    get:
-      summary: One rota
-      responses:
-        "200": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    put:
-      summary: Replace a rota
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
-      responses:
-        "200": {description: "The rota.", content: {application/json: {schema: {$ref: "#/components/schemas/Rota"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    delete:
-      summary: Delete a rota
-      responses:
-        "204": {description: "Deleted."}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
+\#(collectionPaths("/api/v1/contacts", list: "Contacts", noun: "a contact", short: "contact", schema: "Contact", listResponse: "ContactList"))
+\#(collectionPaths("/api/v1/rotas", list: "On-call rotas", noun: "a rota", short: "rota", schema: "Rota", listResponse: "RotaList"))
   /api/v1/rotas/{id}/on-call:
     parameters:
       - $ref: "#/components/parameters/ID"
@@ -767,46 +690,7 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
-  /api/v1/escalation-policies:
-    get:
-      summary: Escalation policies
-      responses:
-        "200": {$ref: "#/components/responses/PolicyList"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    post:
-      summary: Create an escalation policy
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
-      responses:
-        "201": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-  /api/v1/escalation-policies/{id}:
-    parameters:
-      - $ref: "#/components/parameters/ID"
-    get:
-      summary: One escalation policy
-      responses:
-        "200": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    put:
-      summary: Replace an escalation policy
-      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
-      responses:
-        "200": {description: "The policy.", content: {application/json: {schema: {$ref: "#/components/schemas/EscalationPolicy"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "413": {$ref: "#/components/responses/TooLarge"}
-        "503": {$ref: "#/components/responses/Unavailable"}
-    delete:
-      summary: Delete an escalation policy
-      responses:
-        "204": {description: "Deleted."}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "503": {$ref: "#/components/responses/Unavailable"}
+\#(collectionPaths("/api/v1/escalation-policies", list: "Escalation policies", noun: "an escalation policy", short: "policy", schema: "EscalationPolicy", listResponse: "PolicyList"))
 
 components:
   parameters:
@@ -1156,4 +1040,55 @@ components:
         repeat: {type: integer}
         repeat_after_minutes: {type: number}
 """#
+
+    /// The paths of a configuration collection (contacts, rotas, escalation policies): list and
+    /// create at `path`, read, replace and delete at `path/{id}`, all answering alike.
+    static func collectionPaths(_ path: String, list: String, noun: String, short: String, schema: String, listResponse: String) -> String {
+        let one = noun.split(separator: " ", maxSplits: 1).last.map(String.init) ?? noun
+        let ref = "{$ref: \"#/components/schemas/\(schema)\"}"
+        let body = "{required: true, content: {application/json: {schema: \(ref)}}}"
+        let item = "content: {application/json: {schema: \(ref)}}"
+        return """
+          \(path):
+            get:
+              summary: \(list)
+              responses:
+                "200": {$ref: "#/components/responses/\(listResponse)"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+            post:
+              summary: Create \(noun)
+              requestBody: \(body)
+              responses:
+                "201": {description: "The \(short).", \(item)}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "413": {$ref: "#/components/responses/TooLarge"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+          \(path)/{id}:
+            parameters:
+              - $ref: "#/components/parameters/ID"
+            get:
+              summary: One \(one)
+              responses:
+                "200": {description: "The \(short).", \(item)}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+            put:
+              summary: Replace \(noun)
+              requestBody: \(body)
+              responses:
+                "200": {description: "The \(short).", \(item)}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "413": {$ref: "#/components/responses/TooLarge"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+            delete:
+              summary: Delete \(noun)
+              responses:
+                "204": {description: "Deleted."}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "503": {$ref: "#/components/responses/Unavailable"}
+        """
+    }
 }

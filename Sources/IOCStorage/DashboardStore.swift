@@ -133,30 +133,30 @@ public struct DashboardStore: Sendable {
         public var stationCode: String
         public var metric: String
         public var unit: String
+        /// Computed by IOC from the station's other readings (VN_AQI, rain windows, …).
+        public var derived: Bool
     }
 
     /// The sensors of the given stations (of every station when nil), ordered by station and metric.
     public func sensors(ofStations ids: [Int32]?) async throws -> [SensorRow] {
-        let rows = try await client.query("""
-            SELECT se.id, s.id, s.code, se.metric, se.unit FROM sensors se JOIN stations s ON s.id = se.station_id
+        try await sensorRows("""
             WHERE \(ids)::int4[] IS NULL OR se.station_id = ANY(\(ids)) ORDER BY s.code COLLATE "C", se.metric COLLATE "C"
-            """, logger: logger)
-        var sensors: [SensorRow] = []
-        for try await (id, station, code, metric, unit) in rows.decode((Int32, Int32, String, String, String).self) {
-            sensors.append(SensorRow(id: id, stationID: station, stationCode: code, metric: metric, unit: unit))
-        }
-        return sensors
+            """)
     }
 
     /// The given sensors with their stations; ids that name no sensor are missing from the answer.
     public func sensors(ids: [Int32]) async throws -> [SensorRow] {
-        let rows = try await client.query("""
-            SELECT se.id, s.id, s.code, se.metric, se.unit FROM sensors se JOIN stations s ON s.id = se.station_id
-            WHERE se.id = ANY(\(ids))
-            """, logger: logger)
+        try await sensorRows("WHERE se.id = ANY(\(ids))")
+    }
+
+    private func sensorRows(_ filter: PostgresQuery) async throws -> [SensorRow] {
+        var query: PostgresQuery = "SELECT se.id, s.id, s.code, se.metric, se.unit, se.derived FROM sensors se JOIN stations s ON s.id = se.station_id "
+        query.sql += filter.sql
+        query.binds = filter.binds
+        let rows = try await client.query(query, logger: logger)
         var sensors: [SensorRow] = []
-        for try await (id, station, code, metric, unit) in rows.decode((Int32, Int32, String, String, String).self) {
-            sensors.append(SensorRow(id: id, stationID: station, stationCode: code, metric: metric, unit: unit))
+        for try await (id, station, code, metric, unit, derived) in rows.decode((Int32, Int32, String, String, String, Bool).self) {
+            sensors.append(SensorRow(id: id, stationID: station, stationCode: code, metric: metric, unit: unit, derived: derived))
         }
         return sensors
     }

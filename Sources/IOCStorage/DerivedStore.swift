@@ -149,28 +149,28 @@ public struct DerivedStore: Sendable {
                 WITH changed AS (
                     SELECT * FROM unnest(\(changed.map(\.sensorID))::int4[], \(changed.map(\.time))::timestamptz[], \(changed.map(\.value))::float8[])
                         AS u(sensor_id, ts, value)
-                ), minutes AS (
-                    SELECT DISTINCT sensor_id, date_trunc('minute', ts, 'UTC') AS bucket FROM changed
-                ), hours AS (
-                    SELECT DISTINCT sensor_id, date_trunc('hour', ts, 'UTC') AS bucket FROM changed
-                ), minute AS (
-                    INSERT INTO readings_1m AS x (sensor_id, bucket, min, max, sum, count)
-                    SELECT b.sensor_id, b.bucket, min(r.value), max(r.value), sum(r.value), count(*)
-                    FROM minutes b JOIN readings r ON r.sensor_id = b.sensor_id AND r.ts >= b.bucket AND r.ts < b.bucket + interval '1 minute'
-                    GROUP BY 1, 2
-                    ON CONFLICT (sensor_id, bucket) DO UPDATE SET min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count
-                ), hour AS (
-                    INSERT INTO readings_1h AS x (sensor_id, bucket, min, max, sum, count)
-                    SELECT b.sensor_id, b.bucket, min(r.value), max(r.value), sum(r.value), count(*)
-                    FROM hours b JOIN readings r ON r.sensor_id = b.sensor_id AND r.ts >= b.bucket AND r.ts < b.bucket + interval '1 hour'
-                    GROUP BY 1, 2
-                    ON CONFLICT (sensor_id, bucket) DO UPDATE SET min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count
-                )
+                ), \(unescaped: Self.rebuildRollup("readings_1m", width: "minute")), \(unescaped: Self.rebuildRollup("readings_1h", width: "hour"))
                 INSERT INTO latest_values AS l (sensor_id, ts, value)
                 SELECT DISTINCT ON (sensor_id) sensor_id, ts, value FROM changed ORDER BY sensor_id, ts DESC
                 ON CONFLICT (sensor_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE l.ts <= excluded.ts
                 """, logger: logger)
             return changed
         }
+    }
+
+    /// A CTE that rewrites the `table` rollup (`readings_1m` or `readings_1h`) of every (sensor,
+    /// `width` bucket) in `changed` from the rows of `readings`.
+    static func rebuildRollup(_ table: String, width: String) -> String {
+        """
+        \(width)_buckets AS (
+            SELECT DISTINCT sensor_id, date_trunc('\(width)', ts, 'UTC') AS bucket FROM changed
+        ), \(width)_rollup AS (
+            INSERT INTO \(table) AS x (sensor_id, bucket, min, max, sum, count)
+            SELECT b.sensor_id, b.bucket, min(r.value), max(r.value), sum(r.value), count(*)
+            FROM \(width)_buckets b JOIN readings r ON r.sensor_id = b.sensor_id AND r.ts >= b.bucket AND r.ts < b.bucket + interval '1 \(width)'
+            GROUP BY 1, 2
+            ON CONFLICT (sensor_id, bucket) DO UPDATE SET min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count
+        )
+        """
     }
 }

@@ -45,26 +45,13 @@ forget_session() {
         -i "ioc-e2e-$1-$RUN" -t "ioc/v1/none" -E >/dev/null 2>&1 || true
 }
 
-new_database() { # NAME -> sets DB_URL
-    psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
-    DB_URL="${IOC_TEST_DATABASE_URL%/*}/$1"
-    "$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null
-    "$IOC_BIN" import --database-url "$DB_URL" deploy/sample/registry.json >/dev/null
-}
+new_database() { ioc_e2e_database "$1" || fail "could not create database $1"; } # NAME -> sets DB_URL
 
 sql() { psql -X -qAt "$DB_URL" -c "$1"; }
+# Readings of measured sensors: what gateways published (derived sensors get values of their own).
+MEASURED="SELECT count(*) FROM readings r JOIN sensors s ON s.id = r.sensor_id WHERE NOT s.derived"
 
-start_serve() { # SCENARIO
-    IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-$1-$RUN" \
-        "$IOC_BIN" serve >>"$WORK/serve-$1.log" 2>&1 &
-    SERVE_PID=$!
-    for _ in $(seq 1 300); do
-        curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && return 0
-        kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve exited during start-up"
-        sleep 0.1
-    done
-    fail "ioc serve not ready within 30 s"
-}
+start_serve() { ioc_e2e_serve "$WORK/serve-$1.log" "ioc-e2e-$1-$RUN" || fail "ioc serve did not start"; } # SCENARIO
 
 stop_serve() {
     kill -TERM "$SERVE_PID"
@@ -97,11 +84,11 @@ wait_sim() { # SCENARIO -> sets PUBLISHED
 wait_stored() { # EXPECTED SECONDS -> sets STORED
     local expected=$1 deadline=$((SECONDS + $2))
     while ((SECONDS < deadline)); do
-        STORED=$(sql "SELECT count(*) FROM readings")
+        STORED=$(sql "$MEASURED")
         ((STORED >= expected)) && break
         sleep 0.5
     done
-    STORED=$(sql "SELECT count(*) FROM readings")
+    STORED=$(sql "$MEASURED")
 }
 
 # --- 1. SIGTERM mid-stream, restart ---------------------------------------------------------------
@@ -110,7 +97,7 @@ start_serve sigterm
 start_sim sigterm --rate 2000 --count 20000 --format packs
 sleep 3
 stop_serve sigterm
-before=$(sql "SELECT count(*) FROM readings")
+before=$(sql "$MEASURED")
 sleep 2 # the simulator goes on; the broker queues for IOC's persistent session
 start_serve sigterm
 wait_sim sigterm

@@ -44,11 +44,8 @@ RUN="$$-$RANDOM"
 GW=GW-PY-HYDRO-01
 GW_PASS=$(ioc_mqtt_password "$IOC_TEST_MQTT_DIR" "$GW")
 
-psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS e2e_alerting WITH (FORCE)" -c "CREATE DATABASE e2e_alerting" >/dev/null
-DB_URL="${IOC_TEST_DATABASE_URL%/*}/e2e_alerting"
+ioc_e2e_database e2e_alerting || fail "could not create the database"
 sql() { psql -X -qAt "$DB_URL" -c "$1"; }
-"$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null
-"$IOC_BIN" import --database-url "$DB_URL" deploy/sample/registry.json >/dev/null
 
 cat >"$WORK/rules.json" <<'EOF'
 {"rules": [
@@ -94,15 +91,8 @@ start_hook
 SMTP_PID=$!
 for _ in $(seq 1 100); do ioc_port_is_free "$SMTP_PORT" || break; sleep 0.1; done
 
-IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-alerting-$RUN" \
-    IOC_RULE_TICK_MS=200 IOC_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" IOC_SMTP_FROM="ioc@ioc.example.vn" \
-    IOC_PUBLIC_URL="http://ioc.example.vn" "$IOC_BIN" serve --log-level info >>"$WORK/serve.log" 2>&1 &
-SERVE_PID=$!
-for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && break
-    kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve exited during start-up"
-    sleep 0.1
-done
+IOC_RULE_TICK_MS=200 IOC_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" IOC_SMTP_FROM="ioc@ioc.example.vn" IOC_PUBLIC_URL="http://ioc.example.vn" \
+    ioc_e2e_serve "$WORK/serve.log" "ioc-e2e-alerting-$RUN" --log-level info || fail "ioc serve did not start"
 STARTED=$SECONDS
 
 publish() { # STATION VALUE

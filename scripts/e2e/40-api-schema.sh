@@ -43,21 +43,9 @@ fi
 HTTP_PORT=$(ioc_free_port)
 BASE="http://127.0.0.1:$HTTP_PORT"
 RUN="$$-$RANDOM"
-psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS e2e_api WITH (FORCE)" -c "CREATE DATABASE e2e_api" >/dev/null
-DB_URL="${IOC_TEST_DATABASE_URL%/*}/e2e_api"
+ioc_e2e_database e2e_api deploy/sample/rules.json || fail "could not create the database"
 sql() { psql -X -qAt "$DB_URL" -c "$1"; }
-"$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null
-"$IOC_BIN" import --database-url "$DB_URL" deploy/sample/registry.json >/dev/null
-"$IOC_BIN" import-rules --database-url "$DB_URL" deploy/sample/rules.json >/dev/null
-
-IOC_DATABASE_URL="$DB_URL" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" IOC_MQTT_CLIENT_ID="ioc-e2e-api-$RUN" \
-    IOC_DASHBOARDS_DIR="$REPO/dashboards" "$IOC_BIN" serve --log-level warning >>"$WORK/serve.log" 2>&1 &
-SERVE_PID=$!
-for _ in $(seq 1 300); do
-    curl -sf "$BASE/readyz" >/dev/null && break
-    kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve exited during start-up"
-    sleep 0.1
-done
+ioc_e2e_serve "$WORK/serve.log" "ioc-e2e-api-$RUN" --log-level warning || fail "ioc serve did not start"
 curl -sf "$BASE/readyz" >/dev/null || fail "ioc serve not ready"
 "$IOC_BIN" simulate --registry deploy/sample/registry.json --credentials "$IOC_TEST_MQTT_DIR/credentials.json" \
     --mqtt-url "mqtt://127.0.0.1:$IOC_TEST_MQTT_PORT" --rate 50 --client-prefix "e2e-api-$RUN-" </dev/null >>"$WORK/simulate.log" 2>&1 &
@@ -99,6 +87,27 @@ rows=$(curl -sf "$BASE/api/v1/export?from=$from&format=csv" | wc -l)
 ((rows > 10)) || fail "the export has $rows lines"
 echo "export: $rows CSV lines for the last 10 minutes"
 ok "REST endpoints answer with the simulator's live data"
+
+# Derived metrics (every IOC_DERIVED_INTERVAL_MS, 5 s by default) show up in /latest like readings.
+derived_metrics() {
+    curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c '
+import json, sys
+metrics = {v["metric"] for v in json.load(sys.stdin)["values"]}
+want = {"alarm_level", "rain_1h", "rain_24h", "rain_risk", "useful_capacity", "congestion"}
+missing = sorted(want - metrics)
+print(" ".join(missing) if missing else "")
+sys.exit(1 if missing else 0)'
+}
+for _ in $(seq 1 60); do missing=$(derived_metrics) && break; sleep 0.5; done
+derived_metrics >/dev/null || fail "derived metrics missing from /api/v1/latest after 30 s: $missing"
+curl -sf "$BASE/api/v1/sensors" | /usr/bin/python3 -c '
+import json, sys
+sensors = json.load(sys.stdin)["sensors"]
+derived = [s for s in sensors if s["derived"]]
+assert any(s["metric"] == "vn_aqi" for s in derived), "no vn_aqi sensor"
+print("sensors:", len(sensors), "of which", len(derived), "derived")
+' || fail "derived sensors not listed"
+ok "derived metrics (alarm level, rain windows and risk, useful capacity, congestion) are served with the readings"
 
 # --- 2. live WebSocket --------------------------------------------------------------------------------
 /usr/bin/python3 "$REPO/scripts/e2e/ws_probe.py" "127.0.0.1" "$HTTP_PORT" "/api/v1/live?domain=hydrology" 10 >"$WORK/ws.json" ||
