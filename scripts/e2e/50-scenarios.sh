@@ -97,19 +97,11 @@ json.dump(rules, open(out, "w"), ensure_ascii=False, indent=1)
 PY
 }
 
-start_serve() { # PHASE DB_URL
-    local port
-    port=$(ioc_free_port)
-    HTTP="http://127.0.0.1:$port"
-    IOC_DATABASE_URL="$2" IOC_MQTT_URL="$IOC_TEST_MQTT_URL" IOC_HTTP_PORT="$port" IOC_MQTT_CLIENT_ID="ioc-e2e-scenarios-$RUN-$1" \
-        IOC_RULE_TICK_MS=200 IOC_DERIVED_INTERVAL_MS=1000 "$IOC_BIN" serve --log-level info >>"$WORK/serve-$1.log" 2>&1 &
-    SERVE_PID=$!
-    for _ in $(seq 1 300); do
-        curl -sf "$HTTP/readyz" >/dev/null && return 0
-        kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve exited during start-up (phase $1)"
-        sleep 0.1
-    done
-    fail "ioc serve not ready within 30 s (phase $1)"
+start_serve() { # PHASE (DB_URL set)
+    # shellcheck disable=SC2034 # read by ioc_e2e_serve
+    HTTP_PORT=$(ioc_free_port)
+    IOC_RULE_TICK_MS=200 IOC_DERIVED_INTERVAL_MS=1000 ioc_e2e_serve "$WORK/serve-$1.log" "ioc-e2e-scenarios-$RUN-$1" --log-level info ||
+        fail "ioc serve did not start (phase $1)"
 }
 
 stop_serve() {
@@ -183,7 +175,7 @@ PY
 run_phase() { # PHASE TIMELINE TARGET_SECONDS SIMULATE_ARGS...
     local phase=$1 timeline=$2 target=$3
     shift 3
-    local plan k names_line names=() db wall deadline rc
+    local plan k names_line names=() wall deadline rc
     plan=$(phase_plan "$timeline" "$target")
     if [[ -z "$plan" ]]; then
         echo "phase $phase: no $timeline scenario"
@@ -194,15 +186,9 @@ run_phase() { # PHASE TIMELINE TARGET_SECONDS SIMULATE_ARGS...
     wall=$(/usr/bin/python3 -c "import json,sys; print(int(max(s['duration_seconds'] for s in json.load(open(sys.argv[1]))['scenarios'] if s['name'] in sys.argv[3:]) / float(sys.argv[2])) + 1)" "$WORK/scenarios.json" "$k" "${names[@]}")
     echo "phase $phase: ${names[*]} ($timeline), --time-scale $k: about $wall s"
 
-    db="e2e_scenarios_$phase"
-    psql -X -qAt "$IOC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
-    DB_URL="${IOC_TEST_DATABASE_URL%/*}/$db"
-    "$IOC_BIN" migrate --database-url "$DB_URL" >/dev/null
-    "$IOC_BIN" import --database-url "$DB_URL" deploy/sample/registry.json >/dev/null
     phase_rules "$timeline" "$k" "$WORK/rules-$phase.json"
-    "$IOC_BIN" import-rules --database-url "$DB_URL" "$WORK/rules-$phase.json" >/dev/null
-
-    start_serve "$phase" "$DB_URL"
+    ioc_e2e_database "e2e_scenarios_$phase" "$WORK/rules-$phase.json" || fail "could not create database e2e_scenarios_$phase"
+    start_serve "$phase"
     local args=()
     for name in "${names[@]}"; do args+=(--scenario "$name"); done
     "$IOC_BIN" simulate --registry deploy/sample/registry.json --credentials "$IOC_TEST_MQTT_CREDENTIALS" \
