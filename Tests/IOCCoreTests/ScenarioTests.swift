@@ -215,7 +215,10 @@ struct ScenarioDeclarationTests {
             #expect(alert.fired, "\(name): \(expected) never fired")
             #expect(alert.level == expected.level && alert.severity == expected.severity, "\(name): \(expected) reached \(alert.level ?? "-") · \(alert.severity)")
             let closed = try #require(alert.closedAt, "\(name): \(expected) still open at the end")
-            #expect(closed < playback.end, "\(name): \(expected) cleared only at the end")
+            // Hourly VN_AQI reaches the rules of a replayed station one to two hours late (an
+            // hour is first computed from its part that has arrived), so it must clear with room.
+            let room: Double = if case .metric("vn_aqi", _, _) = alert.rule.scope { 3 * 3600 } else { 0 }
+            #expect(closed < playback.end.adding(seconds: -room), "\(name): \(expected) cleared only at \(closed), too close to the end")
         }
         let unexpected = alerts.filter { alert in !scenario.expectedAlerts.contains { $0.rule == alert.rule.name && $0.station == alert.station } }
         #expect(unexpected.isEmpty, "\(name) raises alerts it does not declare: \(unexpected)")

@@ -4,11 +4,14 @@ extension ScenarioCatalog {
     /// A night-time pollution episode at the Hòa Hiệp industrial zone (Đông Hòa): a plant's
     /// emissions trapped under an inversion. PM2.5 climbs from about 22 to 118 µg/m³ in two hours,
     /// stays there two and a half hours, and clears within an hour; SO2, NO2, CO and PM10 follow it.
-    /// The hourly VN_AQI (NowCast) reaches Xấu (151–200) and falls back below Kém.
+    /// The hourly VN_AQI (NowCast) reaches Xấu (151–200) and falls back below Kém. The five clean
+    /// hours at the end are for the replay: an hour's VN_AQI is first computed (and evaluated by
+    /// the rules) from the part of the hour that has arrived, so what the rules see of a replayed
+    /// station trails its readings by one to two hours.
     static func pollutionEpisode(_ stations: [String: SimulatedStation]) throws(ScenarioError) -> Scenario {
         let name = "pollution-episode"
         let site = try station("PY-AIR-HOAHIEP", for: name, measuring: ["pm2_5"], in: stations)
-        let duration = 10.0 * 3600, step = 300.0
+        let duration = 12.0 * 3600, step = 300.0
         // 0 → 1 from 1.5 h to 3.5 h, held to 6 h, back to 0 by 7 h.
         func episode(_ t: Double) -> Double {
             Curve.step(t, from: 1.5 * 3600, to: 3.5 * 3600) * (1 - Curve.step(t, from: 6 * 3600, to: 7 * 3600))
@@ -37,10 +40,10 @@ extension ScenarioCatalog {
             packs.append(.init(station: site.code, offset: offset, values: values))
         }
         let summary = """
-            A night-time pollution episode at the Hòa Hiệp industrial zone (PY-AIR-HOAHIEP) over 10 h: \
+            A night-time pollution episode at the Hòa Hiệp industrial zone (PY-AIR-HOAHIEP) over 12 h: \
             PM2.5 climbs from about 22 to 118 µg/m³ between 1.5 h and 3.5 h, stays until 6 h and clears by 7 h, \
-            with SO2, NO2, CO and PM10; the hourly VN_AQI reaches Xấu (151–200) and falls back below Kém. \
-            Readings every 5 minutes.
+            with SO2, NO2, CO and PM10; the hourly VN_AQI reaches Xấu (151–200) and falls back below Kém \
+            in the clean hours that follow. Readings every 5 minutes.
             """
         return Scenario(
             name: name, summary: summary, mode: .replay, duration: duration, stations: [site],
