@@ -72,7 +72,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Payload format of the background: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .mixed
 
-    @Option(help: "Background: \(Background.allCases.map(\.rawValue).joined(separator: ", ")) (see below).")
+    @Option(help: "Background: \(Background.allCases.map(\.rawValue).joined(separator: ", ")) (see the overview above).")
     var background: Background = .realistic
 
     @Option(name: .customLong("dropout-rate"), help: "Share of background readings left out (realistic: 0.003).")
