@@ -31,7 +31,7 @@ enum AlertsAPI {
 
     static let states: Set = ["open", "pending", "firing", "acknowledged", "resolved"]
 
-    static func addRoutes(to router: Router<BasicRequestContext>, endpoints: AlertingEndpoints) {
+    static func addRoutes(to router: Router<APIRequestContext>, endpoints: AlertingEndpoints) {
         let alerts = router.group("/api/v1/alerts")
         alerts.get { request, _ in
             await RulesAPI.respond {

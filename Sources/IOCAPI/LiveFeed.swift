@@ -631,8 +631,11 @@ enum LiveAPI {
         return (LiveSubscription(unit: unit, domains: list("domain"), stations: list("station")), lastEventID)
     }
 
-    static func addRoutes(to router: Router<BasicWebSocketRequestContext>, hub: LiveHub) {
+    /// An upgrade without a valid token (or with a bad subscription) is refused and reaches the
+    /// HTTP router's fallback, which answers 401, 403, 400 or 404 saying why.
+    static func addRoutes(to router: Router<BasicWebSocketRequestContext>, hub: LiveHub, access: AccessControl) {
         router.ws("/api/v1/live") { request, _ in
+            guard case .success = await access.check(request, path: "/api/v1/live") else { return .dontUpgrade }
             let (subscription, _) = try subscription(request)
             try hub.validate(subscription)
             return .upgrade([:])
@@ -655,7 +658,7 @@ enum LiveAPI {
 
     /// A plain HTTP request to the live path: 400/404 for a bad subscription (the upgrade was
     /// refused for it), otherwise 426 saying how to connect.
-    static func addFallback(to router: Router<BasicRequestContext>, hub: LiveHub) {
+    static func addFallback(to router: Router<APIRequestContext>, hub: LiveHub) {
         router.get("/api/v1/live") { request, _ in
             await RulesAPI.respond {
                 let (subscription, _) = try subscription(request)

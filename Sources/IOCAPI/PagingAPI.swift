@@ -18,7 +18,7 @@ enum PagingAPI {
         var on_call: String?
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: PagingStore) {
+    static func addRoutes(to router: Router<APIRequestContext>, store: PagingStore) {
         addRoutes(Contact.self, path: "/api/v1/contacts", to: router, store: store)
         addRoutes(Rota.self, path: "/api/v1/rotas", to: router, store: store)
         addRoutes(EscalationPolicy.self, path: "/api/v1/escalation-policies", to: router, store: store)
@@ -38,7 +38,7 @@ enum PagingAPI {
         }
     }
 
-    static func addRoutes<T: PagingEntity>(_ type: T.Type, path: String, to router: Router<BasicRequestContext>, store: PagingStore) {
+    static func addRoutes<T: PagingEntity>(_ type: T.Type, path: String, to router: Router<APIRequestContext>, store: PagingStore) {
         let group = router.group(RouterPath(path))
         group.get { _, _ in
             await RulesAPI.respond { APIJSON.response(List(items: try await store.list(T.self))) }

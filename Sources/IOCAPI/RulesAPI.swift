@@ -27,7 +27,7 @@ public struct APIError: Error, Sendable {
 }
 
 /// The `:id` of a path: a positive integer.
-func pathID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
+func pathID(_ context: APIRequestContext) throws(APIError) -> Int64 {
     guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
         throw APIError(.badRequest, "invalid_id", "an id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
     }
@@ -59,6 +59,8 @@ enum APIJSON {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch let error as DecodingError {
             throw describe(error)
+        } catch let error as TokenValidationError {
+            throw APIError(.badRequest, "invalid_token_request", error.message, field: error.field)
         } catch {
             throw APIError(.badRequest, "invalid_json", "the body is not valid JSON: \(error)")
         }
@@ -95,7 +97,7 @@ enum RulesAPI {
         var rules: [AlertRule]
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: RuleStore) {
+    static func addRoutes(to router: Router<APIRequestContext>, store: RuleStore) {
         let rules = router.group("/api/v1/rules")
         rules.get { request, _ in
             await respond {
@@ -158,6 +160,8 @@ enum RulesAPI {
             return error.response
         } catch let error as RuleValidationError {
             return APIError(.badRequest, "invalid_rule", error.message, field: error.field).response
+        } catch let error as TokenValidationError {
+            return APIError(.badRequest, "invalid_token_request", error.message, field: error.field).response
         } catch let error as PagingValidationError {
             return APIError(.badRequest, "invalid_paging", error.message, field: error.field).response
         } catch let error as AlertActionError {
