@@ -557,8 +557,13 @@ public final class LiveHub: Service, Sendable {
 
     public func run() async throws {
         var delay = Duration.milliseconds(200)
+        let registry = RegistryStore(client: client, logger: logger)
+        // Read before the catalog: a change (such as derived sensors created at start-up) made
+        // while it loads is then seen by the reload below instead of being missed for good.
+        var loadedVersion = (try? await registry.version()) ?? -1
         while !isReady {
             do {
+                loadedVersion = (try? await registry.version()) ?? -1
                 try await load()
             } catch {
                 if Task.isCancelled { return }
@@ -567,8 +572,6 @@ public final class LiveHub: Service, Sendable {
                 delay = min(delay * 2, .seconds(5))
             }
         }
-        let registry = RegistryStore(client: client, logger: logger)
-        let loadedVersion = (try? await registry.version()) ?? -1
         await withDiscardingTaskGroup { group in
             group.addTask { [self] in
                 while !Task.isCancelled {
@@ -590,7 +593,7 @@ public final class LiveHub: Service, Sendable {
                     heartbeat()
                 }
             }
-            group.addTask { [self] in
+            group.addTask { [self, loadedVersion] in
                 var version = loadedVersion
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: .seconds(2)) } catch { return }
