@@ -36,16 +36,17 @@ public enum APIServer {
         let router = Router(context: APIRequestContext.self)
         // Before any route: a router's middleware wraps only the routes added after it.
         router.add(middleware: AccessMiddleware(access: access))
-        TokensAPI.addRoutes(to: router, authenticator: access.authenticator)
+        TokensAPI.addRoutes(to: router, authenticator: access.authenticator, auditor: access.auditor)
+        if let log = access.auditor.log { AuditAPI.addRoutes(to: router, log: log) }
         if let live { LiveAPI.addFallback(to: router, hub: live) }
-        if let rules { RulesAPI.addRoutes(to: router, store: rules) }
+        if let rules { RulesAPI.addRoutes(to: router, store: rules, auditor: access.auditor) }
         if let dashboard {
             DashboardAPI.addRoutes(to: router, endpoints: dashboard)
             ExportAPI.addRoutes(to: router, store: dashboard.store)
         }
         if let alerting {
-            AlertsAPI.addRoutes(to: router, endpoints: alerting)
-            PagingAPI.addRoutes(to: router, store: alerting.paging)
+            AlertsAPI.addRoutes(to: router, endpoints: alerting, auditor: access.auditor)
+            PagingAPI.addRoutes(to: router, store: alerting.paging, auditor: access.auditor)
         }
         if let dashboard { WallPage.addRoutes(to: router, layouts: dashboard.layouts) }
         router.get("/openapi.yaml") { _, _ in

@@ -127,14 +127,17 @@ public final class TokenAuthenticator: Sendable {
     }
 }
 
-/// What the access middleware needs: the authenticator and the route policy.
+/// Who may call what, and the record of what they changed: the authenticator, the route policy
+/// and the audit log.
 public struct AccessControl: Sendable {
     public var authenticator: TokenAuthenticator
     public var policy: RoutePolicy
+    public var auditor: Auditor
 
-    public init(authenticator: TokenAuthenticator, metricsOpen: Bool = true) {
+    public init(authenticator: TokenAuthenticator, metricsOpen: Bool = true, audit: AuditLog? = nil) {
         self.authenticator = authenticator
         self.policy = RoutePolicy(metricsOpen: metricsOpen)
+        self.auditor = Auditor(audit)
     }
 
     /// The token of a request: `Authorization: Bearer …`, or on the live feed (browsers cannot

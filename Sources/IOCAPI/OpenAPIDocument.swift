@@ -751,6 +751,45 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "409": {description: "The request is made with this very token.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/audit:
+    get:
+      summary: The audit log (admin), newest first
+      description: Every change of rules, silences, contacts, rotas, escalation policies and tokens and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
+      parameters:
+        - {name: actor, in: query, required: false, schema: {type: string}}
+        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, acknowledge, resolve, assign, comment", schema: {type: string}}
+        - {name: entity, in: query, required: false, description: "rule, silence, contact, rota, escalation_policy, token, alert, rules, paging", schema: {type: string}}
+        - {name: key, in: query, required: false, description: "The entity's id or name.", schema: {type: string}}
+        - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: to, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000}}
+        - {name: before, in: query, required: false, description: "next_before of the previous page.", schema: {type: integer, minimum: 1}}
+      responses:
+        "200":
+          description: Entries, newest first.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [entries, next_before]
+                properties:
+                  next_before: {type: [integer, "null"]}
+                  entries:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, at, actor, action, entity, key, before, after]
+                      properties:
+                        id: {type: integer}
+                        at: {type: string, format: date-time}
+                        actor: {type: string}
+                        action: {type: string}
+                        entity: {type: string}
+                        key: {type: string}
+                        before: {description: "The entity before the change; null when it did not exist."}
+                        after: {description: "The entity after the change; null when it no longer exists."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "503": {$ref: "#/components/responses/Unavailable"}
 
 components:
   securitySchemes:

@@ -97,7 +97,7 @@ enum RulesAPI {
         var rules: [AlertRule]
     }
 
-    static func addRoutes(to router: Router<APIRequestContext>, store: RuleStore) {
+    static func addRoutes(to router: Router<APIRequestContext>, store: RuleStore, auditor: Auditor) {
         let rules = router.group("/api/v1/rules")
         rules.get { request, _ in
             await respond {
@@ -105,10 +105,12 @@ enum RulesAPI {
                 return APIJSON.response(RuleList(rules: try await store.list(enabledOnly: enabledOnly)))
             }
         }
-        rules.post { request, _ in
+        rules.post { request, context in
             await respond {
                 let rule = try await APIJSON.decode(AlertRule.self, from: request)
-                return APIJSON.response(try await store.create(rule), status: .created)
+                let stored = try await store.create(rule)
+                try await auditor.record(context, "create", "rule", key: "\(stored.id ?? 0)", after: stored)
+                return APIJSON.response(stored, status: .created)
             }
         }
         rules.get(":id") { _, context in
@@ -122,7 +124,9 @@ enum RulesAPI {
             await respond {
                 let id = try pathID(context)
                 let rule = try await APIJSON.decode(AlertRule.self, from: request)
+                let before = try await store.get(id)
                 guard let stored = try await store.update(id, with: rule) else { throw notFound(id) }
+                try await auditor.record(context, "update", "rule", key: "\(id)", before: before, after: stored)
                 return APIJSON.response(stored)
             }
         }
@@ -130,7 +134,9 @@ enum RulesAPI {
             rules.post(":id/\(path)") { _, context in
                 await respond {
                     let id = try pathID(context)
+                    let before = try await store.get(id)
                     guard let stored = try await store.setEnabled(id, enabled) else { throw notFound(id) }
+                    try await auditor.record(context, path, "rule", key: "\(id)", before: before, after: stored)
                     return APIJSON.response(stored)
                 }
             }
@@ -138,7 +144,9 @@ enum RulesAPI {
         rules.delete(":id") { _, context in
             await respond {
                 let id = try pathID(context)
+                let before = try await store.get(id)
                 guard try await store.delete(id) else { throw notFound(id) }
+                try await auditor.record(context, "delete", "rule", key: "\(id)", before: before)
                 return Response(status: .noContent)
             }
         }

@@ -6,7 +6,7 @@ import IOCStorage
 /// `/api/v1/tokens` (admins): list, create (the secret is in that answer and nowhere else, ever),
 /// revoke by name (the token stays listed, with `revoked_at`).
 enum TokensAPI {
-    static func addRoutes(to router: Router<APIRequestContext>, authenticator: TokenAuthenticator) {
+    static func addRoutes(to router: Router<APIRequestContext>, authenticator: TokenAuthenticator, auditor: Auditor) {
         let store = authenticator.store
         let tokens = router.group("/api/v1/tokens")
         tokens.get { _, _ in
@@ -21,12 +21,13 @@ enum TokensAPI {
                 return json.response()
             }
         }
-        tokens.post { request, _ in
+        tokens.post { request, context in
             await RulesAPI.respond {
                 let body = try await APIJSON.decode(APITokenRequest.self, from: request)
                 let (token, secret) = try await store.create(body)
                 // It works at once, even with a recent load of the tokens.
                 authenticator.invalidate()
+                try await auditor.record(context, "create", "token", key: token.name, beforeJSON: nil, afterJSON: token.auditJSON)
                 var json = JSONWriter()
                 json.beginObject()
                 json.key("token"); write(token, now: Timestamp.now, to: &json)
@@ -42,10 +43,12 @@ enum TokensAPI {
                 guard context.grant?.name != name else {
                     throw APIError(.conflict, "conflict", "this request is made with token \(name): revoke it with another admin token or with ioc token revoke \(name)")
                 }
+                let before = try await store.get(name: name)
                 guard let token = try await store.revoke(name: name) else {
                     throw APIError(.notFound, "not_found", "there is no token named \(name); GET /api/v1/tokens lists them")
                 }
                 authenticator.invalidate()
+                try await auditor.record(context, "revoke", "token", key: token.name, beforeJSON: before?.auditJSON, afterJSON: token.auditJSON)
                 var json = JSONWriter()
                 write(token, now: Timestamp.now, to: &json)
                 return json.response()

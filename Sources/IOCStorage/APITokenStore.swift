@@ -21,6 +21,16 @@ public struct APIToken: Sendable, Equatable {
     public func isValid(at now: Timestamp) -> Bool {
         revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
     }
+
+    /// The token as JSON text (never a secret: there is none here), for the audit log.
+    public var auditJSON: String {
+        let object: [String: Any] = [
+            "name": name, "role": role.rawValue, "unit": unit ?? NSNull(), "prefix": prefix, "created_at": createdAt.rfc3339,
+            "expires_at": expiresAt?.rfc3339 ?? NSNull(), "revoked_at": revokedAt?.rfc3339 ?? NSNull(),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 /// What the authenticator keeps of a token that is not revoked: enough to check one presented.

@@ -210,7 +210,7 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
                 readiness: readiness, metrics: metrics,
                 access: AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger),
-                                      metricsOpen: metricsOpen),
+                                      metricsOpen: metricsOpen, audit: AuditLog(client: client, logger: logger)),
                 rules: RuleStore(client: client, logger: logger),
                 alerting: AlertingEndpoints(
                     pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),

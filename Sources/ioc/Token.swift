@@ -33,7 +33,10 @@ struct Token: AsyncParsableCommand {
             do { try request.validate() } catch { throw ValidationError(error.message) }
             let logger = try log.makeLogger("ioc.token")
             let (token, secret) = try await withDatabase(database, logger: logger) { client in
-                try await APITokenStore(client: client, logger: logger).create(request)
+                let created = try await APITokenStore(client: client, logger: logger).create(request)
+                try await AuditLog(client: client, logger: logger).record(
+                    actor: AuditLog.commandLineActor, action: "create", entity: "token", key: created.token.name, before: nil, after: created.token.auditJSON)
+                return created
             }
             var note = "token: created \(token.role.rawValue) token \(token.name) (\(token.prefix)…)"
             if let unit = token.unit { note += ", scope \(unit)" }
@@ -83,7 +86,14 @@ struct Token: AsyncParsableCommand {
             let logger = try log.makeLogger("ioc.token")
             let name = self.name
             let token = try await withDatabase(database, logger: logger) { client in
-                try await APITokenStore(client: client, logger: logger).revoke(name: name)
+                let store = APITokenStore(client: client, logger: logger)
+                let before = try await store.get(name: name)
+                let token = try await store.revoke(name: name)
+                if let token {
+                    try await AuditLog(client: client, logger: logger).record(
+                        actor: AuditLog.commandLineActor, action: "revoke", entity: "token", key: name, before: before?.auditJSON, after: token.auditJSON)
+                }
+                return token
             }
             guard let token else { throw ValidationError("there is no token named \(name); ioc token list shows them") }
             print("token: \(token.name) revoked at \(token.revokedAt?.rfc3339 ?? "?")")

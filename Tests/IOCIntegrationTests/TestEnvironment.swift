@@ -114,7 +114,8 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
 func testAccess(_ client: PostgresClient, metricsOpen: Bool = true) -> AccessControl {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    return AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger), metricsOpen: metricsOpen)
+    return AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger), metricsOpen: metricsOpen,
+                         audit: AuditLog(client: client, logger: logger))
 }
 
 /// Creates a token in `client`'s database and returns its secret.
