@@ -146,22 +146,24 @@ public final class DerivedService: Service, Sendable {
         }
         guard !dirty.isEmpty else { return }
         var pending: [Reading] = []
-        for (id, work) in dirty {
-            guard let station = catalog.stations[id] else { continue }
-            do {
+        do {
+            for (id, work) in dirty {
+                guard let station = catalog.stations[id] else { continue }
                 pending.append(contentsOf: try await compute(station, work, now: now))
                 stationsCounter.increment()
-            } catch {
-                // Keep the work for the next pass.
-                state.withLock { state in
-                    state.dirty[id, default: Dirty()].airHours.formUnion(work.airHours)
-                    state.dirty[id, default: Dirty()].latest = state.dirty[id, default: Dirty()].latest || work.latest
-                }
-                throw error
+                if pending.count >= 2_000 { try await store(&pending) }
             }
-            if pending.count >= 2_000 { try await store(&pending) }
+            try await store(&pending)
+        } catch {
+            // Keep all of this pass's work for the next one: computing again and upserting is harmless.
+            state.withLock { state in
+                for (id, work) in dirty {
+                    state.dirty[id, default: Dirty()].airHours.formUnion(work.airHours)
+                    if work.latest { state.dirty[id, default: Dirty()].latest = true }
+                }
+            }
+            throw error
         }
-        try await store(&pending)
         let elapsed = (ContinuousClock.now - started).components
         passTimer.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
     }

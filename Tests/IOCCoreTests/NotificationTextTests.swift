@@ -126,6 +126,18 @@ struct NotificationTextTests {
         ("aqi", "", 152, "VN_AQI 152,", "VN_AQI 152,"),
         ("salinity", "‰", 4.5, "độ mặn 4,5 ‰", "salinity 4.5 ‰"),
         ("turbidity", "NTU", 0.05, "turbidity 0,05 NTU", "turbidity 0.05 NTU"),
+        // Derived metrics, as operators say them.
+        ("vn_aqi", "AQI", 168, "VN_AQI 168 (Xấu),", "VN_AQI 168 (Bad),"),
+        ("vn_aqi_day", "AQI", 95, "VN_AQI ngày 95 (Trung bình),", "daily VN_AQI 95 (Moderate),"),
+        ("vn_aqi_pm2_5", "AQI", 150.4, "chỉ số AQI của PM2.5 150,4,", "PM2.5 AQI 150.4,"),
+        ("congestion", "level", 3, "giao thông Ùn tắc,", "traffic jammed,"),
+        ("congestion", "level", 1, "giao thông Chậm,", "traffic slow,"),
+        ("alarm_level", "level", 2, "mực nước đạt báo động II,", "water level at alarm level II,"),
+        ("alarm_level", "level", 0, "mực nước dưới báo động I,", "water level below alarm level I,"),
+        ("rain_risk", "level", 2, "rủi ro thiên tai do mưa lớn cấp 2,", "heavy-rain risk level 2,"),
+        ("rain_24h", "mm", 212.5, "lượng mưa 24 giờ 212,5 mm,", "24 h rainfall 212.5 mm,"),
+        ("useful_capacity", "%", 101.5, "dung tích hữu ích 101,5 %,", "useful storage 101.5 %,"),
+        ("rise_rate", "m/h", 0.45, "tốc độ nước lên 0,45 m/h,", "rate of rise 0.45 m/h,"),
     ])
     func metrics(metric: String, unit: String, value: Double, vi: String, en: String) {
         let facts = Self.flood { $0.metric = metric; $0.unit = unit; $0.value = value; $0.level = nil }

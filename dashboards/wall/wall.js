@@ -69,6 +69,8 @@
     pm10: [0, 50, 150, 250, 350, 420, 500, 600],
   };
   const AQI_COLOURS = ["#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#8F3F97", "#7E0023"];
+  // Heavy-rain risk levels 1…5 (Decision 18/2021 Art. 4: light blue, light yellow, orange, red, purple).
+  const RAIN_RISK_COLOURS = [null, "#A6D8F5", "#FFF3A3", "#FF9933", "#E53935", "#8E24AA"];
   const AQI_TEXT_ON = ["#000", "#000", "#000", "#fff", "#fff", "#fff"];
   const STATUS_COLOURS = { online: "#2fbf71", stale: "#f2c12e", offline: "#ff4d4d", unknown: "#6b7785" };
   const LEVEL_COLOURS = { none: "#2fbf71", I: "#f2d12e", II: "#ff8c1a", III: "#ff2d2d" };
@@ -479,16 +481,19 @@
 
     rainfall_bars(w) {
       const rows = sensorsOf(widgetFilter(w), w.metric || "rain").map(({ station, sensor }) => {
+        // The 24 h total IOC derives (rain_24h, live) when there is one, else the hourly history's sum.
+        const derived = w.metric ? null : latestOf(station, "rain_24h");
         const points = state.history.get(sensor.id) || [];
-        let total = points.reduce((acc, p) => acc + (p.sum || 0), 0);
-        return { station, sensor, total, latest: state.latest.get(sensor.id) };
+        const total = derived ? derived.value : points.reduce((acc, p) => acc + (p.sum || 0), 0);
+        const risk = latestOf(station, "rain_risk");
+        return { station, sensor: derived ? { id: derived.sensor } : sensor, total, risk: risk ? Math.round(risk.value) : 0 };
       });
       if (!rows.length) return `<div class="empty">${T().none}</div>`;
       rows.sort((a, b) => b.total - a.total);
       const max = Math.max(10, ...rows.map((r) => r.total));
       return `<div class="rows rain">` + rows.map((r) =>
         `<div class="row"><span class="name">${esc(shortName(r.station.name))}</span>` +
-        `<div class="bar"><div style="width:${(100 * r.total / max).toFixed(1)}%"></div></div>` +
+        `<div class="bar"><div style="width:${(100 * r.total / max).toFixed(1)}%${r.risk > 0 ? `;background:${RAIN_RISK_COLOURS[r.risk]}` : ""}"></div></div>` +
         `<span class="num" data-sensor="${r.sensor.id}">${fmt(r.total, 1)}</span></div>`).join("") +
         `</div><div class="note">${T().rain24}</div>`;
     },

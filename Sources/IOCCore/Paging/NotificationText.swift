@@ -45,9 +45,7 @@ public enum NotificationText {
         if facts.condition == "no_data" {
             reading = silence(facts, kind: kind, language)
         } else {
-            reading = metricName(facts.metric, language) + " " + number(facts.value, language)
-            if !facts.unit.isEmpty { reading += " " + facts.unit }
-            if let level = facts.level, kind != .resolved { reading += vi ? ", mức báo động \(level)" : ", alarm level \(level)" }
+            reading = Self.reading(facts, showLevel: kind != .resolved, language)
         }
         let when = localTime(facts.time, zoneIdentifier: facts.timeZone, language)
         let acknowledged = facts.acknowledgedBy.map { vi ? " Đã được \($0) xác nhận." : " Acknowledged by \($0)." } ?? ""
@@ -107,9 +105,43 @@ public enum NotificationText {
         }
     }
 
+    /// The value as operators say it: `mực nước 27,3 m, mức báo động III`, `VN_AQI 168 (Xấu)`,
+    /// `giao thông Ùn tắc`, `mực nước đạt báo động II`, `rủi ro thiên tai do mưa lớn cấp 2`,
+    /// `dung tích hữu ích 101,5 %`. Derived states are named, not numbered; a unit that only
+    /// repeats the metric (`AQI`, `level`) is left out.
+    static func reading(_ facts: AlertFacts, showLevel: Bool, _ language: Language) -> String {
+        let vi = language == .vi
+        let value = number(facts.value, language)
+        let state = Int(exactly: facts.value.rounded()) ?? -1
+        let level = showLevel ? facts.level : nil
+        switch DerivedMetric(rawValue: facts.metric) {
+        case .congestion:
+            let name = Congestion.name(state).map { vi ? $0.vi : $0.en } ?? value
+            return vi ? "giao thông \(name)" : "traffic \(name.lowercased())"
+        case .alarmLevel:
+            let names = ["I", "II", "III"]
+            guard (1...3).contains(state) else { return vi ? "mực nước dưới báo động I" : "water level below alarm level I" }
+            return vi ? "mực nước đạt báo động \(names[state - 1])" : "water level at alarm level \(names[state - 1])"
+        case .rainRisk:
+            return vi ? "rủi ro thiên tai do mưa lớn cấp \(value)" : "heavy-rain risk level \(value)"
+        case .vnAQI, .vnAQIDay:
+            let band = AQIBand.of(state)
+            return metricName(facts.metric, language) + " \(value) (\(vi ? band.nameVI : band.nameEN))"
+        default:
+            var text = metricName(facts.metric, language) + " " + value
+            if !facts.unit.isEmpty, facts.unit != "level", facts.unit != "AQI" { text += " " + facts.unit }
+            if let level {
+                let derived = DerivedMetric(rawValue: facts.metric) != nil
+                text += derived ? ", \(level)" : (vi ? ", mức báo động \(level)" : ", alarm level \(level)")
+            }
+            return text
+        }
+    }
+
     /// The names of well-known metrics; any other metric is shown as it is.
     static func metricName(_ metric: String, _ language: Language) -> String {
-        switch (metric, language) {
+        if let derived = DerivedMetric(rawValue: metric) { return derivedName(derived, language) }
+        return switch (metric, language) {
         case ("water_level", .vi): "mực nước"
         case ("water_level", .en): "water level"
         case ("rain", .vi), ("rainfall", .vi): "lượng mưa"
@@ -118,7 +150,34 @@ public enum NotificationText {
         case ("aqi", _): "VN_AQI"
         case ("salinity", .vi): "độ mặn"
         case ("salinity", .en): "salinity"
+        case ("pm10", _): "PM10"
+        case ("o3", _): "O₃"
+        case ("no2", _): "NO₂"
+        case ("so2", _): "SO₂"
+        case ("co", _): "CO"
+        case ("speed", .vi): "tốc độ"
+        case ("speed", .en): "speed"
         default: metric
+        }
+    }
+
+    static func derivedName(_ metric: DerivedMetric, _ language: Language) -> String {
+        let vi = language == .vi
+        switch metric {
+        case .vnAQI: return "VN_AQI"
+        case .vnAQIDay: return vi ? "VN_AQI ngày" : "daily VN_AQI"
+        case .vnAQIPM2_5, .vnAQIPM10, .vnAQIO3, .vnAQINO2, .vnAQISO2, .vnAQICO:
+            let pollutant = metricName(String(metric.rawValue.dropFirst("vn_aqi_".count)), language)
+            return vi ? "chỉ số AQI của \(pollutant)" : "\(pollutant) AQI"
+        case .rain1h, .rain3h, .rain6h, .rain12h, .rain24h, .rain48h:
+            let hours = metric.rawValue.dropFirst("rain_".count).dropLast()
+            return vi ? "lượng mưa \(hours) giờ" : "\(hours) h rainfall"
+        case .rainRisk: return vi ? "cấp rủi ro mưa lớn" : "heavy-rain risk level"
+        case .alarmLevel: return vi ? "cấp báo động lũ" : "flood alarm level"
+        case .alarmMargin: return vi ? "khoảng cách tới mức báo động kế tiếp" : "margin to the next alarm level"
+        case .riseRate: return vi ? "tốc độ nước lên" : "rate of rise"
+        case .usefulCapacity: return vi ? "dung tích hữu ích" : "useful storage"
+        case .congestion: return vi ? "trạng thái giao thông" : "traffic state"
         }
     }
 
