@@ -725,7 +725,7 @@ paths:
               properties:
                 name: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
                 role: {type: string, enum: [display, viewer, operator, admin]}
-                unit: {type: [string, "null"], description: "An administrative unit code: the token sees only its subtree."}
+                unit: {type: [string, "null"], description: "An administrative unit code. Refused (400) for now: unit scopes are not enforced yet."}
                 expires_days: {type: [integer, "null"], minimum: 1, maximum: 3650}
       responses:
         "201":

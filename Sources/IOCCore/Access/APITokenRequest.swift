@@ -41,6 +41,11 @@ public struct APITokenRequest: Sendable, Codable, Equatable {
         if let unit, unit.isEmpty {
             throw TokenValidationError(field: "unit", message: "unit is an administrative unit code, or absent for the whole province")
         }
+        // Refused until every endpoint filters by it: a token believed to be limited to a
+        // district must not see the province.
+        if unit != nil {
+            throw TokenValidationError(field: "unit", message: "tokens limited to a unit are not supported yet (their scope is not enforced); create the token without a unit")
+        }
         if let expiresDays, !(1...Self.maxExpiresDays).contains(expiresDays) {
             throw TokenValidationError(field: "expires_days", message: "expires_days is from 1 to \(Self.maxExpiresDays), or absent for a token that does not expire; not \(expiresDays)")
         }
