@@ -32,7 +32,7 @@ let package = Package(
         // Debian's libmosquitto, seen only by IOCIngest.
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
-        // PostgreSQL: migrations, registry, the reading writer, partitions, dead letters.
+        // PostgreSQL: migrations, registry, the reading writer, partitions, dead letters, API tokens.
         .target(
             name: "IOCStorage",
             dependencies: [
@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SHA-256 of API tokens.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Migrations")],
             swiftSettings: strict

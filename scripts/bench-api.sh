@@ -110,6 +110,9 @@ IOC_DATABASE_URL="$DB" IOC_MQTT_URL="$IOC_MQTT_URL" IOC_HTTP_PORT="$HTTP_PORT" I
 SERVE_PID=$!
 for _ in $(seq 1 600); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/readyz" >/dev/null || { say "ioc serve not ready; see $OUT/api-serve.log"; exit 1; }
+# The API answers tokens only; a viewer's reads everything measured here (/metrics is open by default).
+TOKEN=$("$IOC" token create --database-url "$DB" --name "bench-$$-$RANDOM" --role viewer 2>/dev/null) || { say "ioc token create failed"; exit 1; }
+AUTH=(-H "Authorization: Bearer $TOKEN")
 
 # p50 and p99 (ms) of wrk --latency output
 wrk_p() { awk -v q="$2" '$1 == q { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v }' "$1"; }
@@ -124,9 +127,9 @@ pg_p() { # SCRIPT CLIENTS NAME
 for CONC in ${BENCH_API_CONNECTIONS:-1 8}; do
 if wanted latest; then
     say "latest: GET /api/v1/latest ($SENSORS sensors), $CONC connections, ${DURATION}s"
-    bytes=$(curl -sf "$BASE/api/v1/latest" | wc -c)
-    count=$(curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
-    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency "$BASE/api/v1/latest" >"$OUT/wrk-latest.txt"
+    bytes=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | wc -c)
+    count=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency "${AUTH[@]}" "$BASE/api/v1/latest" >"$OUT/wrk-latest.txt"
     rps=$(awk '/Requests\/sec/ {print int($2)}' "$OUT/wrk-latest.txt")
     cat >"$OUT/latest.sql" <<'SQL'
 SELECT se.id, s.id, s.code, se.metric, se.unit, lv.ts, lv.value
@@ -143,14 +146,14 @@ if wanted history; then
     to=$(date -u +%FT%TZ)
     low=$(sql "SELECT min(id) FROM sensors") high=$(sql "SELECT max(id) FROM sensors")
     say "history: one random sensor of $low..$high, $from → $to at 1 h, $CONC connections, ${DURATION}s"
-    points=$(curl -sf "$BASE/api/v1/history?sensor=$low&from=$from&to=$to&step=1h" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"][0]["points"]))')
+    points=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/history?sensor=$low&from=$from&to=$to&step=1h" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"][0]["points"]))')
     cat >"$OUT/history.lua" <<LUA
 math.randomseed(os.time())
 request = function()
   return wrk.format("GET", "/api/v1/history?sensor=" .. math.random($low, $high) .. "&from=$from&to=$to&step=1h")
 end
 LUA
-    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency -s "$OUT/history.lua" "$BASE" >"$OUT/wrk-history.txt"
+    wrk -t"$(( CONC < 2 ? 1 : 2 ))" -c"$CONC" -d"${DURATION}s" --latency "${AUTH[@]}" -s "$OUT/history.lua" "$BASE" >"$OUT/wrk-history.txt"
     rps=$(awk '/Requests\/sec/ {print int($2)}' "$OUT/wrk-history.txt")
     errors=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-history.txt")
     cat >"$OUT/history.sql" <<SQL
@@ -174,7 +177,7 @@ if wanted latest-load; then
         --rate "${BENCH_LIVE_RATE:-10000}" --format packs --client-prefix bench-latest- </dev/null >>"$OUT/api-simulate.log" 2>&1 &
     SIM_PID=$!
     sleep 8
-    wrk -t1 -c1 -d"${DURATION}s" --latency "$BASE/api/v1/latest" >"$OUT/wrk-latest-load.txt"
+    wrk -t1 -c1 -d"${DURATION}s" --latency "${AUTH[@]}" "$BASE/api/v1/latest" >"$OUT/wrk-latest-load.txt"
     stored=$(curl -sf "$BASE/metrics" | awk '$1 == "ioc_writer_readings_stored_total" {print int($2)}')
     kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=""
     printf 'latest under %s readings/s of ingest, 1 connection: %s req/s, p50 %s ms, p99 %s ms (%s readings stored so far)\n' "${BENCH_LIVE_RATE:-10000}" \
@@ -183,7 +186,7 @@ fi
 
 if wanted live; then
     say "live: ${BENCH_LIVE_CLIENTS:-1000} WebSocket clients while the simulator publishes ${BENCH_LIVE_RATE:-10000} readings/s"
-    "$IOC" bench live --url "ws://127.0.0.1:$HTTP_PORT/api/v1/live" --metrics-url "$BASE/metrics" \
+    "$IOC" bench live --url "ws://127.0.0.1:$HTTP_PORT/api/v1/live" --metrics-url "$BASE/metrics" --token "$TOKEN" \
         --clients "${BENCH_LIVE_CLIENTS:-1000}" --seconds "${BENCH_LIVE_SECONDS:-30}" \
         --simulate "$IOC simulate --registry $DIR/registry.json --credentials $DIR/mqtt/credentials.json --mqtt-url mqtt://127.0.0.1:$(cat "$DIR/mqtt/port") --rate ${BENCH_LIVE_RATE:-10000} --format packs --client-prefix bench-live-" \
         | tee "$OUT/live.txt"

@@ -168,6 +168,26 @@ until curl -fsS -o /dev/null --max-time 2 "$base/readyz" 2>/dev/null; do
 done
 echo "ready"
 
+# The API answers tokens only: a first admin token, and a display token for the wall screens. Kept
+# in .data/tokens.env (mode 600; a token is shown once, so this is its only copy) and reused while valid.
+TOKENS="$DATA/tokens.env"
+token_works() { [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$base/api/v1/$2")" == 200 ]]; }
+IOC_ADMIN_TOKEN= IOC_WALL_TOKEN=
+# shellcheck disable=SC1090
+[[ -r "$TOKENS" ]] && source "$TOKENS"
+stamp=$(date +%Y%m%d-%H%M%S)
+if [[ -z "$IOC_ADMIN_TOKEN" ]] || ! token_works "$IOC_ADMIN_TOKEN" tokens; then
+    IOC_ADMIN_TOKEN=$("$BIN" token create --name "admin-$stamp" --role admin </dev/null) || die "ioc token create failed"
+fi
+if [[ -z "$IOC_WALL_TOKEN" ]] || ! token_works "$IOC_WALL_TOKEN" dashboards; then
+    IOC_WALL_TOKEN=$("$BIN" token create --name "wall-$stamp" --role display </dev/null) || die "ioc token create failed"
+fi
+(
+    umask 077
+    printf "# Written by scripts/up.sh: API tokens (admin, and display for the walls)\nIOC_ADMIN_TOKEN='%s'\nIOC_WALL_TOKEN='%s'\nexport IOC_ADMIN_TOKEN IOC_WALL_TOKEN\n" \
+        "$IOC_ADMIN_TOKEN" "$IOC_WALL_TOKEN" >"$TOKENS"
+)
+
 say "6/6 ioc simulate, $RATE readings/s${IOC_SIM_SCENARIOS:+, scenarios $IOC_SIM_SCENARIOS} (log: .data/logs/simulate.log)"
 "$BIN" simulate --registry "$REGISTRY" --credentials "$DATA/mqtt/credentials.json" \
     --mqtt-url "mqtt://127.0.0.1:$IOC_MQTT_PORT" "${SIM_ARGS[@]}" </dev/null >>"$DATA/logs/simulate.log" 2>&1 &
@@ -178,7 +198,9 @@ cat <<EOF
 
 IOC is running. Ctrl-C stops everything.
 
-  wall display   $base/wall/province-overview   (also flood-watch, air-quality, traffic; ?lang=en)
+  wall display   $base/wall/province-overview?token=$IOC_WALL_TOKEN
+                 (also flood-watch, air-quality, traffic; &lang=en; the page keeps the token)
+  API            curl -H "Authorization: Bearer \$IOC_ADMIN_TOKEN" $base/api/v1/summary   (source .data/tokens.env)
   health         $base/healthz   (ready: $base/readyz)
   metrics        $base/metrics
   PostgreSQL     127.0.0.1:$IOC_PG_PORT, database ioc   (source .data/env; psql "\$IOC_DATABASE_URL")

@@ -31,7 +31,7 @@ enum AlertsAPI {
 
     static let states: Set = ["open", "pending", "firing", "acknowledged", "resolved"]
 
-    static func addRoutes(to router: Router<BasicRequestContext>, endpoints: AlertingEndpoints) {
+    static func addRoutes(to router: Router<APIRequestContext>, endpoints: AlertingEndpoints, auditor: Auditor) {
         let alerts = router.group("/api/v1/alerts")
         alerts.get { request, _ in
             await RulesAPI.respond {
@@ -54,7 +54,10 @@ enum AlertsAPI {
                 let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
-                return APIJSON.response(try await endpoints.pipeline.acknowledge(alertID: id, by: actor))
+                let before = try await endpoints.alerts.get(id)
+                let after = try await endpoints.pipeline.acknowledge(alertID: id, by: actor)
+                try await auditor.record(context, "acknowledge", "alert", key: "\(id)", before: before, after: after)
+                return APIJSON.response(after)
             }
         }
         alerts.post(":id/resolve") { request, context in
@@ -62,8 +65,11 @@ enum AlertsAPI {
                 let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
+                let before = try await endpoints.alerts.get(id)
                 if let comment = body.comment, !comment.isEmpty { _ = try await endpoints.alerts.comment(id, by: actor, text: comment) }
-                return APIJSON.response(try await endpoints.pipeline.resolve(alertID: id, by: actor))
+                let after = try await endpoints.pipeline.resolve(alertID: id, by: actor)
+                try await auditor.record(context, "resolve", "alert", key: "\(id)", before: before, after: after)
+                return APIJSON.response(after)
             }
         }
         alerts.post(":id/assign") { request, context in
@@ -72,7 +78,9 @@ enum AlertsAPI {
                 let body = try await APIJSON.decode(AssignBody.self, from: request)
                 let actor = try person(body.by)
                 let assignee = body.assignee.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                let before = try await endpoints.alerts.get(id)
                 guard try await endpoints.alerts.assign(id, to: assignee, by: actor), let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
+                try await auditor.record(context, "assign", "alert", key: "\(id)", before: before, after: alert)
                 return APIJSON.response(alert)
             }
         }
@@ -88,6 +96,7 @@ enum AlertsAPI {
                     throw APIError(.badRequest, "invalid_comment", "a comment has at most 4000 characters, this one \(body.text.count)", field: "text")
                 }
                 guard try await endpoints.alerts.comment(id, by: actor, text: body.text) else { throw notFound(id) }
+                try await auditor.record(context, "comment", "alert", key: "\(id)", after: ["by": actor, "text": body.text])
                 return APIJSON.response(try await endpoints.alerts.events(of: id), status: .created)
             }
         }
@@ -99,10 +108,12 @@ enum AlertsAPI {
                 return APIJSON.response(SilenceList(silences: try await endpoints.silences.list(current: current, now: Timestamp.now)))
             }
         }
-        silences.post { request, _ in
+        silences.post { request, context in
             await RulesAPI.respond {
                 let silence = try await APIJSON.decode(Silence.self, from: request)
-                return APIJSON.response(try await endpoints.silences.create(silence), status: .created)
+                let created = try await endpoints.silences.create(silence)
+                try await auditor.record(context, "create", "silence", key: "\(created.id ?? 0)", after: created)
+                return APIJSON.response(created, status: .created)
             }
         }
         silences.get(":id") { _, context in
@@ -118,9 +129,11 @@ enum AlertsAPI {
         silences.delete(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
+                let before = try await endpoints.silences.get(id)
                 guard let silence = try await endpoints.silences.expire(id, now: Timestamp.now) else {
                     throw APIError(.notFound, "not_found", "there is no silence \(id)")
                 }
+                try await auditor.record(context, "end", "silence", key: "\(id)", before: before, after: silence)
                 return APIJSON.response(silence)
             }
         }

@@ -27,7 +27,7 @@ enum DashboardAPI {
     static let defaultPageSize = 100
     static let maxPageSize = 1000
 
-    static func addRoutes(to router: Router<BasicRequestContext>, endpoints: DashboardEndpoints) {
+    static func addRoutes(to router: Router<APIRequestContext>, endpoints: DashboardEndpoints) {
         let store = endpoints.store
         router.get("/api/v1/units") { request, _ in
             await respond {

@@ -28,7 +28,7 @@ enum ExportAPI {
         var unit: String
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: DashboardStore) {
+    static func addRoutes(to router: Router<APIRequestContext>, store: DashboardStore) {
         let (client, logger) = (store.client, store.logger)
         router.get("/api/v1/export") { request, _ in
             await DashboardAPI.respond {

@@ -557,8 +557,13 @@ public final class LiveHub: Service, Sendable {
 
     public func run() async throws {
         var delay = Duration.milliseconds(200)
+        let registry = RegistryStore(client: client, logger: logger)
+        // Read before the catalog: a change (such as derived sensors created at start-up) made
+        // while it loads is then seen by the reload below instead of being missed for good.
+        var loadedVersion = (try? await registry.version()) ?? -1
         while !isReady {
             do {
+                loadedVersion = (try? await registry.version()) ?? -1
                 try await load()
             } catch {
                 if Task.isCancelled { return }
@@ -567,8 +572,6 @@ public final class LiveHub: Service, Sendable {
                 delay = min(delay * 2, .seconds(5))
             }
         }
-        let registry = RegistryStore(client: client, logger: logger)
-        let loadedVersion = (try? await registry.version()) ?? -1
         await withDiscardingTaskGroup { group in
             group.addTask { [self] in
                 while !Task.isCancelled {
@@ -590,7 +593,7 @@ public final class LiveHub: Service, Sendable {
                     heartbeat()
                 }
             }
-            group.addTask { [self] in
+            group.addTask { [self, loadedVersion] in
                 var version = loadedVersion
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: .seconds(2)) } catch { return }
@@ -631,8 +634,11 @@ enum LiveAPI {
         return (LiveSubscription(unit: unit, domains: list("domain"), stations: list("station")), lastEventID)
     }
 
-    static func addRoutes(to router: Router<BasicWebSocketRequestContext>, hub: LiveHub) {
+    /// An upgrade without a valid token (or with a bad subscription) is refused and reaches the
+    /// HTTP router's fallback, which answers 401, 403, 400 or 404 saying why.
+    static func addRoutes(to router: Router<BasicWebSocketRequestContext>, hub: LiveHub, access: AccessControl) {
         router.ws("/api/v1/live") { request, _ in
+            guard case .success = await access.check(request, path: "/api/v1/live") else { return .dontUpgrade }
             let (subscription, _) = try subscription(request)
             try hub.validate(subscription)
             return .upgrade([:])
@@ -655,7 +661,7 @@ enum LiveAPI {
 
     /// A plain HTTP request to the live path: 400/404 for a bad subscription (the upgrade was
     /// refused for it), otherwise 426 saying how to connect.
-    static func addFallback(to router: Router<BasicRequestContext>, hub: LiveHub) {
+    static func addFallback(to router: Router<APIRequestContext>, hub: LiveHub) {
         router.get("/api/v1/live") { request, _ in
             await RulesAPI.respond {
                 let (subscription, _) = try subscription(request)

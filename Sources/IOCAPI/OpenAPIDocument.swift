@@ -1,9 +1,11 @@
 /// The OpenAPI 3.1 description of every route `APIServer.makeRouter` serves, served at
-/// `GET /openapi.yaml`. A Swift string rather than a bundled resource: nothing to locate at run
-/// time. Keep it in step with the handlers (the dashboard tests check that every dashboard path
-/// is in it).
+/// `GET /openapi.yaml`, with the bearer-token security of each added by `secured`. A Swift string
+/// rather than a bundled resource: nothing to locate at run time. Keep it in step with the
+/// handlers (the dashboard tests check that every dashboard path is in it).
 public enum OpenAPIDocument {
-    public static let yaml = #"""
+    public static let yaml = secured(document)
+
+    static let document = #"""
 openapi: 3.1.0
 info:
   title: IOC — Intelligent Operations Center API
@@ -16,8 +18,14 @@ info:
     Station status: `offline` when the station's gateway reported itself offline; else `unknown` when
     none of its sensors ever had a reading; else `stale` when its newest reading is older than
     `stale_after_seconds` (server default 900, per request 60…604800); else `online`.
+
+    Every request needs `Authorization: Bearer <token>` except /healthz, /readyz, /openapi.yaml and,
+    unless the server runs with IOC_METRICS_ACCESS=token, /metrics: 401 without a valid token, 403
+    when its role may not (display < viewer < operator < admin).
 servers:
   - url: /
+security:
+  - bearer: []
 paths:
   /healthz:
     get:
@@ -691,8 +699,107 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
 \#(collectionPaths("/api/v1/escalation-policies", list: "Escalation policies", noun: "an escalation policy", short: "policy", schema: "EscalationPolicy", listResponse: "PolicyList"))
+  /api/v1/tokens:
+    get:
+      summary: API tokens (admin), never their secrets
+      responses:
+        "200":
+          description: Every token, revoked ones too.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [tokens]
+                properties:
+                  tokens: {type: array, items: {$ref: "#/components/schemas/Token"}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Create a token (admin); its secret is in this answer only
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name, role]
+              properties:
+                name: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
+                role: {type: string, enum: [display, viewer, operator, admin]}
+                unit: {type: [string, "null"], description: "An administrative unit code. Refused (400) for now: unit scopes are not enforced yet."}
+                expires_days: {type: [integer, "null"], minimum: 1, maximum: 3650}
+      responses:
+        "201":
+          description: The token and its secret, shown once.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [token, secret]
+                properties:
+                  token: {$ref: "#/components/schemas/Token"}
+                  secret: {type: string, description: "ioc_ and 43 base64url characters; send it as Authorization: Bearer …"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/tokens/{name}:
+    parameters:
+      - {name: name, in: path, required: true, schema: {type: string}}
+    delete:
+      summary: Revoke a token (admin); it stays listed with revoked_at
+      responses:
+        "200": {description: "The revoked token.", content: {application/json: {schema: {$ref: "#/components/schemas/Token"}}}}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {description: "The request is made with this very token.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/audit:
+    get:
+      summary: The audit log (admin), newest first
+      description: Every change of rules, silences, contacts, rotas, escalation policies and tokens and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
+      parameters:
+        - {name: actor, in: query, required: false, schema: {type: string}}
+        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, acknowledge, resolve, assign, comment", schema: {type: string}}
+        - {name: entity, in: query, required: false, description: "rule, silence, contact, rota, escalation_policy, token, alert, rules, paging", schema: {type: string}}
+        - {name: key, in: query, required: false, description: "The entity's id or name.", schema: {type: string}}
+        - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: to, in: query, required: false, schema: {type: string, format: date-time}}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000}}
+        - {name: before, in: query, required: false, description: "next_before of the previous page.", schema: {type: integer, minimum: 1}}
+      responses:
+        "200":
+          description: Entries, newest first.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [entries, next_before]
+                properties:
+                  next_before: {type: [integer, "null"]}
+                  entries:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, at, actor, action, entity, key, before, after]
+                      properties:
+                        id: {type: integer}
+                        at: {type: string, format: date-time}
+                        actor: {type: string}
+                        action: {type: string}
+                        entity: {type: string}
+                        key: {type: string}
+                        before: {description: "The entity before the change; null when it did not exist."}
+                        after: {description: "The entity after the change; null when it no longer exists."}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "503": {$ref: "#/components/responses/Unavailable"}
 
 components:
+  securitySchemes:
+    bearer:
+      type: http
+      scheme: bearer
+      description: |
+        An API token (`ioc token create`, or POST /api/v1/tokens). Roles: display (what wall
+        displays read), viewer (read), operator (viewer + acknowledge, resolve, assign, comment,
+        silence), admin (everything). On /api/v1/live, browsers may pass it as `access_token`.
   parameters:
     ID: {name: id, in: path, required: true, schema: {type: integer, minimum: 1}}
     Unit: {name: unit, in: query, required: false, description: "An administrative unit code; its whole subtree is included.", schema: {type: string}}
@@ -711,6 +818,8 @@ components:
               by: {type: string, minLength: 1, maxLength: 200}
               comment: {type: string}
   responses:
+    Unauthorized: {description: "No token, or one that is unknown, expired or revoked (with WWW-Authenticate: Bearer).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    Forbidden: {description: "The token's role may not do this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     BadRequest: {description: "A parameter or body is wrong; the message says what to fix.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     NotFound: {description: "The named unit, station, sensor, layout or resource does not exist.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Conflict: {description: "The alert is not in a state that allows this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -720,6 +829,19 @@ components:
     RotaList: {description: "Rotas.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Rota"}}}}}}}
     PolicyList: {description: "Escalation policies.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/EscalationPolicy"}}}}}}}
   schemas:
+    Token:
+      type: object
+      required: [name, role, unit, prefix, created_at, expires_at, last_used_at, revoked_at, valid]
+      properties:
+        name: {type: string}
+        role: {type: string, enum: [display, viewer, operator, admin]}
+        unit: {type: [string, "null"]}
+        prefix: {type: string, description: "The token's first 12 characters, to recognise it."}
+        created_at: {type: string, format: date-time}
+        expires_at: {type: [string, "null"], format: date-time}
+        last_used_at: {type: [string, "null"], format: date-time, description: "Updated at most once a minute."}
+        revoked_at: {type: [string, "null"], format: date-time}
+        valid: {type: boolean}
     Error:
       type: object
       required: [error]
@@ -1040,6 +1162,37 @@ components:
         repeat: {type: integer}
         repeat_after_minutes: {type: number}
 """#
+
+    /// Paths that need no token.
+    static let openPaths: Set = ["/healthz", "/readyz", "/openapi.yaml"]
+
+    /// `document` with its security: open paths say `security: []`, `/metrics` either, and every
+    /// other operation lists the 401 and 403 answers.
+    static func secured(_ document: String) -> String {
+        var lines: [Substring] = []
+        var path: Substring?
+        var inPaths = false
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true } else if line == "components:" { inPaths = false }
+            if inPaths, line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") { path = line.dropFirst(2).dropLast() }
+            guard inPaths, line == "      responses:", let path else {
+                lines.append(line)
+                continue
+            }
+            if openPaths.contains(String(path)) {
+                lines.append("      security: []")
+                lines.append(line)
+            } else if path == "/metrics" {
+                lines.append("      security: [{}, {bearer: []}]")
+                lines.append(line)
+            } else {
+                lines.append(line)
+                lines.append("        \"401\": {$ref: \"#/components/responses/Unauthorized\"}")
+                lines.append("        \"403\": {$ref: \"#/components/responses/Forbidden\"}")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
 
     /// The paths of a configuration collection (contacts, rotas, escalation policies): list and
     /// create at `path`, read, replace and delete at `path/{id}`, all answering alike.

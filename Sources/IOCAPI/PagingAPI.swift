@@ -18,10 +18,10 @@ enum PagingAPI {
         var on_call: String?
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: PagingStore) {
-        addRoutes(Contact.self, path: "/api/v1/contacts", to: router, store: store)
-        addRoutes(Rota.self, path: "/api/v1/rotas", to: router, store: store)
-        addRoutes(EscalationPolicy.self, path: "/api/v1/escalation-policies", to: router, store: store)
+    static func addRoutes(to router: Router<APIRequestContext>, store: PagingStore, auditor: Auditor) {
+        addRoutes(Contact.self, path: "/api/v1/contacts", to: router, store: store, auditor: auditor)
+        addRoutes(Rota.self, path: "/api/v1/rotas", to: router, store: store, auditor: auditor)
+        addRoutes(EscalationPolicy.self, path: "/api/v1/escalation-policies", to: router, store: store, auditor: auditor)
         router.get("/api/v1/rotas/:id/on-call") { request, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
@@ -38,37 +38,43 @@ enum PagingAPI {
         }
     }
 
-    static func addRoutes<T: PagingEntity>(_ type: T.Type, path: String, to router: Router<BasicRequestContext>, store: PagingStore) {
+    static func addRoutes<T: PagingEntity>(_ type: T.Type, path: String, to router: Router<APIRequestContext>, store: PagingStore, auditor: Auditor) {
         let group = router.group(RouterPath(path))
+        let entity = T.noun.replacingOccurrences(of: " ", with: "_")
         group.get { _, _ in
             await RulesAPI.respond { APIJSON.response(List(items: try await store.list(T.self))) }
         }
-        group.post { request, _ in
+        group.post { request, context in
             await RulesAPI.respond {
-                let entity = try await APIJSON.decode(T.self, from: request)
-                guard let stored = try await store.save(entity) else { throw APIError(.internalServerError, "internal", "not stored") }
+                let body = try await APIJSON.decode(T.self, from: request)
+                guard let stored = try await store.save(body) else { throw APIError(.internalServerError, "internal", "not stored") }
+                try await auditor.record(context, "create", entity, key: "\(stored.id ?? 0)", after: stored)
                 return APIJSON.response(stored, status: .created)
             }
         }
         group.get(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
-                guard let entity = try await store.get(T.self, id: id) else { throw notFound(T.self, id) }
-                return APIJSON.response(entity)
+                guard let found = try await store.get(T.self, id: id) else { throw notFound(T.self, id) }
+                return APIJSON.response(found)
             }
         }
         group.put(":id") { request, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
-                let entity = try await APIJSON.decode(T.self, from: request)
-                guard let stored = try await store.save(entity, id: id) else { throw notFound(T.self, id) }
+                let body = try await APIJSON.decode(T.self, from: request)
+                let before = try await store.get(T.self, id: id)
+                guard let stored = try await store.save(body, id: id) else { throw notFound(T.self, id) }
+                try await auditor.record(context, "update", entity, key: "\(id)", before: before, after: stored)
                 return APIJSON.response(stored)
             }
         }
         group.delete(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
+                let before = try await store.get(T.self, id: id)
                 guard try await store.delete(T.self, id: id) else { throw notFound(T.self, id) }
+                try await auditor.record(context, "delete", entity, key: "\(id)", before: before)
                 return Response(status: .noContent)
             }
         }

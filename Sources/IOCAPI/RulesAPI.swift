@@ -27,7 +27,7 @@ public struct APIError: Error, Sendable {
 }
 
 /// The `:id` of a path: a positive integer.
-func pathID(_ context: BasicRequestContext) throws(APIError) -> Int64 {
+func pathID(_ context: APIRequestContext) throws(APIError) -> Int64 {
     guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
         throw APIError(.badRequest, "invalid_id", "an id is a positive integer, not \(context.parameters.get("id") ?? "nothing")")
     }
@@ -59,6 +59,8 @@ enum APIJSON {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch let error as DecodingError {
             throw describe(error)
+        } catch let error as TokenValidationError {
+            throw APIError(.badRequest, "invalid_token_request", error.message, field: error.field)
         } catch {
             throw APIError(.badRequest, "invalid_json", "the body is not valid JSON: \(error)")
         }
@@ -95,7 +97,7 @@ enum RulesAPI {
         var rules: [AlertRule]
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: RuleStore) {
+    static func addRoutes(to router: Router<APIRequestContext>, store: RuleStore, auditor: Auditor) {
         let rules = router.group("/api/v1/rules")
         rules.get { request, _ in
             await respond {
@@ -103,10 +105,12 @@ enum RulesAPI {
                 return APIJSON.response(RuleList(rules: try await store.list(enabledOnly: enabledOnly)))
             }
         }
-        rules.post { request, _ in
+        rules.post { request, context in
             await respond {
                 let rule = try await APIJSON.decode(AlertRule.self, from: request)
-                return APIJSON.response(try await store.create(rule), status: .created)
+                let stored = try await store.create(rule)
+                try await auditor.record(context, "create", "rule", key: "\(stored.id ?? 0)", after: stored)
+                return APIJSON.response(stored, status: .created)
             }
         }
         rules.get(":id") { _, context in
@@ -120,7 +124,9 @@ enum RulesAPI {
             await respond {
                 let id = try pathID(context)
                 let rule = try await APIJSON.decode(AlertRule.self, from: request)
+                let before = try await store.get(id)
                 guard let stored = try await store.update(id, with: rule) else { throw notFound(id) }
+                try await auditor.record(context, "update", "rule", key: "\(id)", before: before, after: stored)
                 return APIJSON.response(stored)
             }
         }
@@ -128,7 +134,9 @@ enum RulesAPI {
             rules.post(":id/\(path)") { _, context in
                 await respond {
                     let id = try pathID(context)
+                    let before = try await store.get(id)
                     guard let stored = try await store.setEnabled(id, enabled) else { throw notFound(id) }
+                    try await auditor.record(context, path, "rule", key: "\(id)", before: before, after: stored)
                     return APIJSON.response(stored)
                 }
             }
@@ -136,7 +144,9 @@ enum RulesAPI {
         rules.delete(":id") { _, context in
             await respond {
                 let id = try pathID(context)
+                let before = try await store.get(id)
                 guard try await store.delete(id) else { throw notFound(id) }
+                try await auditor.record(context, "delete", "rule", key: "\(id)", before: before)
                 return Response(status: .noContent)
             }
         }
@@ -158,6 +168,8 @@ enum RulesAPI {
             return error.response
         } catch let error as RuleValidationError {
             return APIError(.badRequest, "invalid_rule", error.message, field: error.field).response
+        } catch let error as TokenValidationError {
+            return APIError(.badRequest, "invalid_token_request", error.message, field: error.field).response
         } catch let error as PagingValidationError {
             return APIError(.badRequest, "invalid_paging", error.message, field: error.field).response
         } catch let error as AlertActionError {

@@ -20,7 +20,7 @@ enum WallPage {
     /// Short: a browser that reloads the page after a deployment gets the new assets within minutes.
     static let assetCacheControl = "public, max-age=300"
 
-    static func addRoutes(to router: Router<BasicRequestContext>, layouts: DashboardLayouts) {
+    static func addRoutes(to router: Router<APIRequestContext>, layouts: DashboardLayouts) {
         let files = FileIO()
         let folder = layouts.directory.appendingPathComponent("wall", isDirectory: true)
 

@@ -17,6 +17,7 @@ struct BenchLive: AsyncParsableCommand {
 
     @Option(help: "The live feed's WebSocket URL.") var url = "ws://127.0.0.1:8080/api/v1/live"
     @Option(name: .customLong("metrics-url"), help: "IOC's /metrics URL.") var metricsURL = "http://127.0.0.1:8080/metrics"
+    @Option(help: "An API token (display or above) the clients present as access_token (env IOC_TOKEN).") var token: String?
     @Option(help: "WebSocket clients.") var clients = 1000
     @Option(help: "Clients that parse every frame and time each reading (the others only drain their socket).") var probes = 20
     @Option(help: "Subscriptions, comma-separated query strings given to clients in turn (default: the ten districts of the bench registry).")
@@ -55,7 +56,9 @@ struct BenchLive: AsyncParsableCommand {
         let result = try await withThrowingTaskGroup(of: Void.self) { group -> (ingest: IngestFigures, elapsed: Double) in
             for index in 0..<clients {
                 let probe = index < probes
-                let query = subscriptions[index % subscriptions.count]
+                var query = subscriptions[index % subscriptions.count]
+                let secret = setting(token, env: "IOC_TOKEN", default: "")
+                if !secret.isEmpty { query += "&access_token=\(secret)" }
                 group.addTask { [url] in
                     do {
                         try await WebSocketClient.connect(url: "\(url)?\(query)", configuration: .init(maxFrameSize: 1 << 24), logger: logger) { inbound, _, _ in

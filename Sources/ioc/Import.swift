@@ -53,6 +53,9 @@ struct ImportRules: AsyncParsableCommand {
             let store = RuleStore(client: client, logger: logger)
             for (file, rules) in zip(files, sets) {
                 let (created, updated) = try await store.importRules(rules)
+                let after = String(decoding: try JSONEncoder().encode(["rules": rules]), as: UTF8.self)
+                try await AuditLog(client: client, logger: logger).record(
+                    actor: AuditLog.commandLineActor, action: "import", entity: "rules", key: file, before: nil, after: after)
                 print("import-rules: \(file): \(created) created, \(updated) replaced")
             }
         }
@@ -76,6 +79,7 @@ struct ImportPaging: AsyncParsableCommand {
         _ = bootstrapLogging
         let logger = try log.makeLogger("ioc.import-paging")
         var configurations: [PagingConfiguration] = []
+        var texts: [String] = []
         for file in files {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
@@ -89,12 +93,15 @@ struct ImportPaging: AsyncParsableCommand {
                 throw ValidationError("\(file): \(problem.field): \(problem.message)")
             }
             configurations.append(configuration)
+            texts.append(String(decoding: data, as: UTF8.self))
         }
-        let files = self.files, loaded = configurations
+        let files = self.files, loaded = configurations, imported = texts
         try await withDatabase(database, logger: logger) { client in
             let store = PagingStore(client: client, logger: logger)
-            for (file, configuration) in zip(files, loaded) {
+            for ((file, configuration), text) in zip(zip(files, loaded), imported) {
                 let count = try await store.importConfiguration(configuration)
+                try await AuditLog(client: client, logger: logger).record(
+                    actor: AuditLog.commandLineActor, action: "import", entity: "paging", key: file, before: nil, after: text)
                 print("import-paging: \(file): \(configuration.contacts.count) contacts, \(configuration.rotas.count) rotas, \(configuration.escalationPolicies.count) escalation policies (\(count) stored)")
             }
         }

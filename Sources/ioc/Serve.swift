@@ -80,6 +80,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("stale-after-seconds"), help: "A station whose newest reading is older than this is shown as stale; requests may override it (env IOC_STALE_AFTER_SECONDS; default 900).")
     var staleAfterSeconds: Int?
 
+    @Option(name: .customLong("metrics-access"), help: "Who may read /metrics: open (no token) or token (a viewer token or above) (env IOC_METRICS_ACCESS; default open).")
+    var metricsAccess: String?
+
     func run() async throws {
         do { try await serve() } catch let error as PSQLError {
             throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
@@ -121,6 +124,10 @@ struct Serve: AsyncParsableCommand {
         guard StationStatus.staleAfterRange.contains(staleAfter) else {
             throw ValidationError("--stale-after-seconds must be \(StationStatus.staleAfterRange.lowerBound)…\(StationStatus.staleAfterRange.upperBound), not \(staleAfter)")
         }
+        let metricsAccessName = setting(metricsAccess, env: "IOC_METRICS_ACCESS", default: "open")
+        guard ["open", "token"].contains(metricsAccessName) else {
+            throw ValidationError("--metrics-access must be open or token, not \(metricsAccessName)")
+        }
         let layouts = DashboardLayouts(directory: URL(fileURLWithPath: setting(dashboardsDir, env: "IOC_DASHBOARDS_DIR", default: "dashboards"), isDirectory: true))
         let pagerConfiguration = Pager.Configuration(
             publicURL: setting(publicURL, env: "IOC_PUBLIC_URL", default: "http://localhost:\(port)"), defaultLanguage: messageLanguage)
@@ -132,7 +139,7 @@ struct Serve: AsyncParsableCommand {
             try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
                             writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
                             shards: shards, tick: tick, derivedInterval: derivedInterval, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
-                            dashboard: (layouts, staleAfter))
+                            dashboard: (layouts, staleAfter), metricsOpen: metricsAccessName == "open")
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -143,7 +150,7 @@ struct Serve: AsyncParsableCommand {
     private func serve(
         logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
         writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int, derivedInterval: Int,
-        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int)
+        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int), metricsOpen: Bool
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
 
@@ -201,7 +208,10 @@ struct Serve: AsyncParsableCommand {
             ])
             let app = APIServer.makeApplication(
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
-                readiness: readiness, metrics: metrics, rules: RuleStore(client: client, logger: logger),
+                readiness: readiness, metrics: metrics,
+                access: AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger),
+                                      metricsOpen: metricsOpen, audit: AuditLog(client: client, logger: logger)),
+                rules: RuleStore(client: client, logger: logger),
                 alerting: AlertingEndpoints(
                     pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
                     silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),

@@ -28,14 +28,15 @@ struct AlertsAPITests {
                                      pager: Pager(logger: env.logger), logger: env.logger)
         let writer = ReadingWriter(client: client, configuration: .init(lanes: 1), logger: env.logger) { await pipeline.submit($0.readings) }
         let router = APIServer.makeRouter(
-            readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), rules: RuleStore(client: client, logger: env.logger),
+            readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client), rules: RuleStore(client: client, logger: env.logger),
             alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: env.logger),
                                         silences: SilenceStore(client: client, logger: env.logger), paging: PagingStore(client: client, logger: env.logger)))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pipeline.run() }
             defer { group.cancelAll() }
+            let token = try await makeToken(client, .admin)
             try await Application(router: router).test(.router) { http in
-                try await body(http, writer)
+                try await body(AuthorizedClient(http, token: token), writer)
             }
         }
     }

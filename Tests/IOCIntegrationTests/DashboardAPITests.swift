@@ -60,9 +60,10 @@ struct DashboardAPITests {
                 try await client.query("INSERT INTO latest_values (sensor_id, ts, value) VALUES (\(sensor), \(now.adding(seconds: -age)), \(value))")
             }
             let endpoints = DashboardEndpoints(store: DashboardStore(client: client, logger: env.logger), layouts: DashboardLayouts(directory: layouts))
-            let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), dashboard: endpoints)
+            let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client), dashboard: endpoints)
+            let token = try await makeToken(client, .admin)
             try await Application(router: router).test(.router) { http in
-                try await body(http, client, now)
+                try await body(AuthorizedClient(http, token: token), client, now)
             }
         }
     }

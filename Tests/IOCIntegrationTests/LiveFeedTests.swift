@@ -40,11 +40,13 @@ struct LiveFeedTests {
         }
     }
 
-    func listen(port: Int, _ query: String) -> (Inbox, Task<Void, any Error>) {
+    /// A WebSocket client of `/api/v1/live?query`, presenting `token` as `access_token` as the wall page does.
+    func listen(port: Int, _ query: String, token: String?) -> (Inbox, Task<Void, any Error>) {
         let inbox = Inbox()
         let logger = env.logger
+        let url = "ws://127.0.0.1:\(port)/api/v1/live?\(query)" + (token.map { "&access_token=\($0)" } ?? "")
         let task = Task {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/api/v1/live?\(query)", configuration: .init(maxFrameSize: 1 << 22), logger: logger) { inbound, _, _ in
+            try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: 1 << 22), logger: logger) { inbound, _, _ in
                 for try await message in inbound.messages(maxSize: 1 << 22) {
                     if case .text(let text) = message { inbox.append(text) }
                 }
@@ -70,16 +72,28 @@ struct LiveFeedTests {
             await writer.writeWithRetryForTesting([Reading(sensorID: level2, time: Self.now(-60), value: 2.0)])
             let app = APIServer.makeApplication(
                 configuration: .init(host: "127.0.0.1", port: 0), readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(),
-                live: hub, logger: env.logger)
+                access: testAccess(client), live: hub, logger: env.logger)
+            let token = try await makeToken(client, .display)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await hub.run() }
                 defer { group.cancelAll() }
                 #expect(try await eventually(timeout: .seconds(10)) { hub.isReady })
-                try await app.test(.live) { http in
-                    let port = try #require(http.port)
+                try await app.test(.live) { raw in
+                    let port = try #require(raw.port)
+                    let http = AuthorizedClient(raw, token: token)
+
+                    // Without a token, or with a wrong one, neither a request nor a WebSocket gets in.
+                    var response = try await raw.execute(uri: "/api/v1/live?unit=T-A", method: .get)
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                    response = try await raw.execute(uri: "/api/v1/live?unit=T-A&access_token=ioc_wrongwrongwrongwrong", method: .get)
+                    #expect(response.status == .unauthorized)
+                    let (anonymous, task0) = listen(port: port, "unit=T-A", token: nil)
+                    let (forged, task00) = listen(port: port, "unit=T-A", token: "ioc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                    defer { task0.cancel(); task00.cancel() }
 
                     // A plain request, or a subscription naming what does not exist, says what is wrong.
-                    var response = try await http.execute(uri: "/api/v1/live?station=T-NOPE", method: .get)
+                    response = try await http.execute(uri: "/api/v1/live?station=T-NOPE", method: .get)
                     #expect(response.status == .notFound)
                     #expect(String(buffer: response.body).contains("no station 'T-NOPE'"))
                     response = try await http.execute(uri: "/api/v1/live?last_event_id=yesterday", method: .get)
@@ -87,9 +101,9 @@ struct LiveFeedTests {
                     response = try await http.execute(uri: "/api/v1/live?unit=T-A", method: .get)
                     #expect(response.status == .upgradeRequired)
 
-                    let (river1, task1) = listen(port: port, "station=T-RIVER-1&domain=hydrology")
-                    let (river2, task2) = listen(port: port, "station=T-RIVER-2")
-                    let (district, task3) = listen(port: port, "unit=T-A")
+                    let (river1, task1) = listen(port: port, "station=T-RIVER-1&domain=hydrology", token: token)
+                    let (river2, task2) = listen(port: port, "station=T-RIVER-2", token: token)
+                    let (district, task3) = listen(port: port, "unit=T-A", token: token)
                     defer { task1.cancel(); task2.cancel(); task3.cancel() }
                     #expect(try await eventually(timeout: .seconds(10)) {
                         [river1, river2, district].allSatisfy { !$0.of("hello").isEmpty && !$0.of("snapshot").isEmpty }
@@ -148,12 +162,13 @@ struct LiveFeedTests {
                     #expect(try await eventually(timeout: .seconds(3)) { !river1.of("heartbeat").isEmpty })
 
                     // A client that was away reconnects with the last event id it saw before: it gets what it missed.
-                    let (back, task4) = listen(port: port, "station=T-RIVER-1&last_event_id=\(eventID - 1)")
+                    let (back, task4) = listen(port: port, "station=T-RIVER-1&last_event_id=\(eventID - 1)", token: token)
                     defer { task4.cancel() }
                     #expect(try await eventually(timeout: .seconds(5)) { !back.of("alert").isEmpty })
                     try await Task.sleep(for: .milliseconds(300))
                     #expect(back.of("alert").compactMap { $0["id"] as? Int } == [eventID], "replayed once, not again live")
-                    #expect(hub.clientCount == 4)
+                    #expect(hub.clientCount == 4, "the clients without a valid token were never connected")
+                    #expect(anonymous.messages.isEmpty && forged.messages.isEmpty)
                 }
             }
         }

@@ -20,10 +20,14 @@ struct RulesAPITests {
         var error: Detail
     }
 
-    func app(_ client: PostgresClient) -> some ApplicationProtocol {
-        let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(),
+    /// The router over `client`'s database, called with an admin token.
+    func withAPI(_ client: PostgresClient, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client),
                                           rules: RuleStore(client: client, logger: env.logger))
-        return Application(router: router)
+        let token = try await makeToken(client, .admin)
+        try await Application(router: router).test(.router) { http in
+            try await body(AuthorizedClient(http, token: token))
+        }
     }
 
     static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
@@ -34,7 +38,7 @@ struct RulesAPITests {
         let shipped = try JSONDecoder().decode(RuleList.self, from: file).rules
         #expect(shipped.count >= 5)
         try await env.withFreshDatabase { client, _ in
-            try await app(client).test(.router) { http in
+            try await withAPI(client) { http in
                 var ids: [Int64] = []
                 for rule in shipped {
                     let body = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
@@ -114,7 +118,7 @@ struct RulesAPITests {
     ] as [(String, String, String, Int, String, String?)])
     func badRequests(method: String, uri: String, body: String, status: Int, code: String, field: String?) async throws {
         try await env.withFreshDatabase { client, _ in
-            try await app(client).test(.router) { http in
+            try await withAPI(client) { http in
                 try await http.execute(uri: uri, method: HTTPRequest.Method(method)!, body: body.isEmpty ? nil : Self.json(body)) { response in
                     #expect(response.status.code == status)
                     let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body)).error

@@ -1,8 +1,12 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IOCAPI
 import IOCCore
 import IOCIngest
 import IOCStorage
 import Logging
+import NIOCore
 import PostgresNIO
 import Testing
 
@@ -104,4 +108,38 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
         try await Task.sleep(for: .milliseconds(50))
     }
     return try await condition()
+}
+
+/// The access control of a test router over `client`'s database.
+func testAccess(_ client: PostgresClient, metricsOpen: Bool = true) -> AccessControl {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger), metricsOpen: metricsOpen,
+                         audit: AuditLog(client: client, logger: logger))
+}
+
+/// Creates a token in `client`'s database and returns its secret.
+func makeToken(_ client: PostgresClient, _ role: Role = .admin, name: String? = nil, unit: String? = nil, expiresDays: Int? = nil) async throws -> String {
+    let store = APITokenStore(client: client, logger: Logger(label: "test"))
+    return try await store.create(APITokenRequest(name: name ?? "test-\(role.rawValue)-\(UInt32.random(in: 0 ... .max))", role: role,
+                                                  unit: unit, expiresDays: expiresDays)).secret
+}
+
+/// A test client that sends `Authorization: Bearer token` with every request that has none.
+struct AuthorizedClient: TestClientProtocol {
+    let base: any TestClientProtocol
+    let token: String?
+
+    init(_ base: any TestClientProtocol, token: String?) {
+        self.base = base
+        self.token = token
+    }
+
+    func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
+        var headers = headers
+        if let token, headers[.authorization] == nil { headers[.authorization] = "Bearer \(token)" }
+        return try await base.executeRequest(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    var port: Int? { base.port }
 }

@@ -18,7 +18,7 @@ struct WallPageTests {
         let logger = Logger(label: "wall-test")
         let client = PostgresClient(configuration: .init(host: "127.0.0.1", username: "unused", password: nil, database: nil, tls: .disable))
         let endpoints = DashboardEndpoints(store: DashboardStore(client: client, logger: logger), layouts: DashboardLayouts(directory: dashboards))
-        let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), dashboard: endpoints)
+        let router = APIServer.makeRouter(readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client), dashboard: endpoints)
         try await Application(router: router).test(.router, body)
     }
 

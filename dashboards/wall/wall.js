@@ -79,6 +79,17 @@
 
   const params = new URLSearchParams(location.search);
   let lang = params.get("lang") === "en" ? "en" : "vi";
+  // The API wants a token (a display token is enough): given once as /wall/NAME?token=…, it is kept
+  // in this browser's storage and taken out of the address bar, so it is not on screen or copied along.
+  const TOKEN_KEY = "ioc-wall-token";
+  let token = params.get("token") || "";
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token); else token = localStorage.getItem(TOKEN_KEY) || "";
+  } catch (e) { /* storage disabled: the token lives as long as the page */ }
+  if (params.has("token")) {
+    params.delete("token");
+    history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
+  }
   const name = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop() || "");
 
   const state = {
@@ -111,7 +122,12 @@
   }
 
   async function getJSON(path) {
-    const response = await fetch(path, { cache: "no-store", headers: { Accept: "application/json" } });
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(path, { cache: "no-store", headers });
+    if (response.status === 401 || response.status === 403) {
+      throw new Error(`${path}: HTTP ${response.status} — open /wall/${name}?token=… with a display token (ioc token create --role display)`);
+    }
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     const body = await response.json();
     state.lastContact = Date.now();
@@ -212,6 +228,8 @@
     }
     if (!all && domains.size) q.set("domain", [...domains].join(","));
     if (state.lastEventId != null) q.set("last_event_id", String(state.lastEventId));
+    // Browsers cannot send headers on a WebSocket: the token goes as access_token.
+    if (token) q.set("access_token", token);
     return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/live?${q}`;
   }
 

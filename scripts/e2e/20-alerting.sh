@@ -79,6 +79,10 @@ cat >"$WORK/paging.json" <<EOF
               {"after_minutes": 1, "targets": [{"contact": "Trưởng ban"}]}], "repeat": 0}]}
 EOF
 "$IOC_BIN" import-paging --database-url "$DB_URL" "$WORK/paging.json" >/dev/null || fail "import-paging refused the test configuration"
+# The API answers tokens only: an operator acts on alerts and silences, a viewer only reads.
+OPERATOR=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-operator --role operator 2>/dev/null) || fail "ioc token create failed"
+VIEWER=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-viewer --role viewer 2>/dev/null) || fail "ioc token create failed"
+AUTH=(-H "Authorization: Bearer $OPERATOR")
 
 start_hook() {
     /usr/bin/python3 "$REPO/scripts/e2e/webhook_receiver.py" "$HOOK_PORT" "$WORK/hooks.jsonl" "$SECRET" >>"$WORK/hook.log" 2>&1 &
@@ -168,14 +172,14 @@ exec 7>&-
 wait_for 20 "gateway GW-T3 reported offline by its last will" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT status FROM gateways WHERE code = 'GW-T3'\")\" == offline ]]"
 wait_for 20 "one gateway alert for GW-T3" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT count(*) FROM alerts WHERE subject = 'gateway' AND subject_key = 'GW-T3' AND state = 'firing'\")\" == 1 ]]"
 A_GW=$(sql "SELECT id FROM alerts WHERE subject_key = 'GW-T3' ORDER BY id DESC LIMIT 1")
-curl -sf "$API/alerts/$A_GW" | grep -q '"subject":"gateway"' || fail "the gateway alert does not say what it is about"
+curl -sf "${AUTH[@]}" "$API/alerts/$A_GW" | grep -q '"subject":"gateway"' || fail "the gateway alert does not say what it is about"
 mosquitto_pub -h 127.0.0.1 -p "$IOC_TEST_MQTT_PORT" -u GW-T3 -P "$T3_PASS" -i "e2e-t3-$RUN" -q 1 -r -t ioc/v1/GW-T3/status -m online
 wait_for 20 "the gateway alert cleared when GW-T3 came back" bash -c "[[ \"\$(psql -X -qAt '$DB_URL' -c \"SELECT state FROM alerts WHERE id = $A_GW\")\" == resolved ]]"
 ok "gateway GW-T3 dropped off (last will): one gateway alert $A_GW, resolved when it came back online"
 
 # --- 3. silence ---------------------------------------------------------------------------------------
 now_ms=$(date +%s)
-curl -sf -X POST "$API/silences" -H 'Content-Type: application/json' -d "{\"matchers\":{\"station\":\"PY-SBA-CUNGSON\"},
+curl -sf "${AUTH[@]}" -X POST "$API/silences" -H 'Content-Type: application/json' -d "{\"matchers\":{\"station\":\"PY-SBA-CUNGSON\"},
     \"starts_at\":\"$(date -u -d @$((now_ms - 60)) +%FT%TZ)\",\"ends_at\":\"$(date -u -d @$((now_ms + 3600)) +%FT%TZ)\",
     \"created_by\":\"e2e\",\"comment\":\"bảo trì trạm\"}" >/dev/null || fail "silence not created"
 publish PY-SBA-CUNGSON 33.0
@@ -183,7 +187,7 @@ wait_for 20 "a silenced alert at PY-SBA-CUNGSON" bash -c "[[ -n \"\$(psql -X -qA
 A3=$(alert_id PY-SBA-CUNGSON "Báo động lũ")
 [[ "$(sql "SELECT count(*) FROM notification_outbox WHERE alert_id = $A3 AND status <> 'suppressed'")" == 0 ]] || fail "a silenced alert's notification was queued for sending"
 [[ "$(sql "SELECT count(*) FROM alert_events WHERE alert_id = $A3 AND kind = 'notification_suppressed'")" -ge 1 ]] || fail "the suppression is not recorded in alert_events"
-curl -sf "$API/alerts/$A3" | grep -q '"state":"firing"' || fail "the silenced alert is not visible through the API"
+curl -sf "${AUTH[@]}" "$API/alerts/$A3" | grep -q '"state":"firing"' || fail "the silenced alert is not visible through the API"
 ok "silence: alert $A3 fires and is visible, its notifications are recorded as suppressed"
 
 # --- 4 and 5. webhook down 2 minutes; escalation meanwhile --------------------------------------------
@@ -218,13 +222,17 @@ done
 ok "webhook down for 2 minutes: every notification (including the escalation to step 2) received after it came back"
 
 # --- 6. acknowledge --------------------------------------------------------------------------------
-curl -sf -X POST "$API/alerts/$A4/acknowledge" -H 'Content-Type: application/json' -d '{"by":"Nguyễn Văn An"}' | grep -q '"state":"acknowledged"' ||
+curl -sf "${AUTH[@]}" -X POST "$API/alerts/$A4/acknowledge" -H 'Content-Type: application/json' -d '{"by":"Nguyễn Văn An"}' | grep -q '"state":"acknowledged"' ||
     fail "acknowledging alert $A4 failed"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/alerts/$A4/acknowledge" -H "Authorization: Bearer $VIEWER" -H 'Content-Type: application/json' -d '{"by":"x"}')
+[[ "$code" == 403 ]] || fail "a viewer token acknowledging should be 403, got $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/alerts/$A4/acknowledge" -H 'Content-Type: application/json' -d '{"by":"x"}')
+[[ "$code" == 401 ]] || fail "acknowledging without a token should be 401, got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" -X POST "$API/alerts/$A4/acknowledge" -H 'Content-Type: application/json' -d '{"by":"x"}')
 [[ "$code" == 409 ]] || fail "acknowledging twice should be 409, got $code"
 [[ "$(sql "SELECT next_page_at IS NULL FROM alerts WHERE id = $A4")" == t ]] || fail "an acknowledged alert still has a page scheduled"
-curl -sf "$API/alerts/$A4" | grep -q '"kind":"transition"' || fail "alert $A4's events are not in its detail"
-ok "acknowledged through the API: paging stopped, a second acknowledgement is refused (409)"
+curl -sf "${AUTH[@]}" "$API/alerts/$A4" | grep -q '"kind":"transition"' || fail "alert $A4's events are not in its detail"
+ok "acknowledged through the API with an operator token: paging stopped, a second acknowledgement is refused (409), a viewer's 403, none 401"
 
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || fail "ioc serve did not stop cleanly"

@@ -41,6 +41,9 @@ BASE="http://127.0.0.1:$HTTP_PORT"
 RUN="$$-$RANDOM"
 
 ioc_e2e_database e2e_wall deploy/sample/rules.json || fail "could not create the database"
+# The wall page is open; the data it fetches needs a token, and a display token is all it needs.
+DISPLAY_TOKEN=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-wall --role display 2>/dev/null) || fail "ioc token create failed"
+AUTH=(-H "Authorization: Bearer $DISPLAY_TOKEN")
 ioc_e2e_serve "$WORK/serve.log" "ioc-e2e-wall-$RUN" --log-level info || fail "ioc serve did not start"
 
 wait_for() { # SECONDS DESCRIPTION COMMAND...
@@ -67,7 +70,13 @@ for bad in '..%2Fflood-watch.json' '..%2F..%2FPackage.swift' '.hidden.js' 'wall.
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$BASE/wall/assets/../../Package.swift")
 [[ "$code" == 404 ]] || fail "/wall/assets/../../Package.swift answered $code, expected 404"
-ok "routes: page and assets with their content types and Cache-Control; unknown layout 404 with the list; no traversal"
+for path in api/v1/latest api/v1/dashboards/province-overview api/v1/live; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/$path")
+    [[ "$code" == 401 ]] || fail "/$path without a token answered $code, expected 401"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$BASE/api/v1/rules")
+[[ "$code" == 403 ]] || fail "a display token reading /api/v1/rules answered $code, expected 403"
+ok "routes: page and assets with their content types and Cache-Control; unknown layout 404 with the list; no traversal; the data needs a token (401), a display token reads only the wall's data (403)"
 
 # --- the browser ------------------------------------------------------------------------------------
 # browse URL NAME: the DOM after 20 s of virtual time in $WORK/NAME.html, a screenshot in $WORK/NAME.png.
@@ -93,7 +102,7 @@ check() { # NAME LAYOUT [wall_check.py options]
 }
 
 # --- 2. no data: the check must fail ------------------------------------------------------------------
-browse "$BASE/wall/province-overview" no-data
+browse "$BASE/wall/province-overview?token=$DISPLAY_TOKEN" no-data
 if check no-data province-overview --min-values 5 >"$WORK/no-data-check.log" 2>&1; then
     cat "$WORK/no-data-check.log"
     fail "the browser check passed while no data was flowing: it cannot tell a dead wall from a live one"
@@ -108,30 +117,30 @@ ok "with no data flowing the page says so and the browser check fails (as it mus
     --mqtt-url "mqtt://127.0.0.1:$IOC_TEST_MQTT_PORT" --rate 100 --client-prefix "e2e-wall-$RUN" >>"$WORK/simulate.log" 2>&1 &
 SIM_PID=$!
 # Measured sensors only: derived ones (daily AQI, …) get values on their own schedule.
-curl -sf "$BASE/api/v1/sensors" | python3 -c 'import json,sys; print(" ".join(str(s["id"]) for s in json.load(sys.stdin)["sensors"] if not s["derived"]))' >"$WORK/measured"
+curl -sf "${AUTH[@]}" "$BASE/api/v1/sensors" | python3 -c 'import json,sys; print(" ".join(str(s["id"]) for s in json.load(sys.stdin)["sensors"] if not s["derived"]))' >"$WORK/measured"
 sensors=$(wc -w <"$WORK/measured")
 measured_with_values() {
-    curl -sf "$BASE/api/v1/latest" | python3 -c 'import json,sys; m=set(open(sys.argv[1]).read().split()); print(sum(1 for v in json.load(sys.stdin)["values"] if str(v["sensor"]) in m))' "$WORK/measured"
+    curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | python3 -c 'import json,sys; m=set(open(sys.argv[1]).read().split()); print(sum(1 for v in json.load(sys.stdin)["values"] if str(v["sensor"]) in m))' "$WORK/measured"
 }
-latest_count() { curl -sf "$BASE/api/v1/latest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+latest_count() { curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
 every_measured_has_a_value() { [[ $(measured_with_values) -ge $sensors ]]; }
 wait_for 90 "a latest value for every one of the $sensors measured sensors" every_measured_has_a_value
 echo "simulator running: $(latest_count) latest values"
 
 # With a live feed on the server the default page must use it; without one it falls back to polling.
-live_code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/v1/live")
+live_code=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$BASE/api/v1/live")
 if [[ "$live_code" == 426 ]]; then CONN=live; else CONN=polling; fi
 echo "GET /api/v1/live without upgrade: $live_code, so the default page must be: $CONN"
 
-browse "$BASE/wall/province-overview" province-overview
+browse "$BASE/wall/province-overview?token=$DISPLAY_TOKEN" province-overview
 check province-overview province-overview --min-values 20 --min-stations 20 --connection "$CONN" || fail "/wall/province-overview does not show live data"
 ok "/wall/province-overview shows stations, live values, clock, fresh data age, alert list ($CONN)"
 
-browse "$BASE/wall/flood-watch?live=off" flood-watch
+browse "$BASE/wall/flood-watch?live=off&token=$DISPLAY_TOKEN" flood-watch
 check flood-watch flood-watch --min-values 4 --min-stations 4 --connection polling || fail "/wall/flood-watch?live=off does not show live data"
 ok "/wall/flood-watch?live=off (REST polling only) shows stations, live values, clock, fresh data age, alert list"
 
-browse "$BASE/wall/province-overview?lang=en" province-overview-en
+browse "$BASE/wall/province-overview?lang=en&token=$DISPLAY_TOKEN" province-overview-en
 check province-overview-en province-overview --lang en --min-values 20 --connection "$CONN" || fail "/wall/province-overview?lang=en"
 ok "/wall/province-overview?lang=en shows the English page"
 

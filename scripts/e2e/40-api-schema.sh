@@ -45,6 +45,11 @@ BASE="http://127.0.0.1:$HTTP_PORT"
 RUN="$$-$RANDOM"
 ioc_e2e_database e2e_api deploy/sample/rules.json || fail "could not create the database"
 sql() { psql -X -qAt "$DB_URL" -c "$1"; }
+# Every /api/v1 request carries a token: an admin's for the checks and schemathesis, a viewer's to
+# show what a role may not do.
+ADMIN_TOKEN=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-admin --role admin 2>/dev/null) || fail "ioc token create failed"
+VIEWER_TOKEN=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-viewer --role viewer 2>/dev/null) || fail "ioc token create failed"
+AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
 ioc_e2e_serve "$WORK/serve.log" "ioc-e2e-api-$RUN" --log-level warning || fail "ioc serve did not start"
 curl -sf "$BASE/readyz" >/dev/null || fail "ioc serve not ready"
 "$IOC_BIN" simulate --registry deploy/sample/registry.json --credentials "$IOC_TEST_MQTT_DIR/credentials.json" \
@@ -53,17 +58,17 @@ SIM_PID=$!
 
 # --- 1. REST with live data -----------------------------------------------------------------------
 for _ in $(seq 1 150); do
-    n=$(curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])' 2>/dev/null || echo 0)
+    n=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])' 2>/dev/null || echo 0)
     ((n >= 10)) && break
     sleep 0.2
 done
 ((n >= 10)) || fail "no live values after 30 s of the simulator (latest count $n)"
 # GeoJSON reads latest_values, which the rollup service folds every few seconds: give it time.
 geojson_live() {
-    curl -sf "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c 'import json,sys; fc = json.load(sys.stdin); sys.exit(0 if any(f["properties"]["latest"] for f in fc["features"]) else 1)'
+    curl -sf "${AUTH[@]}" "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c 'import json,sys; fc = json.load(sys.stdin); sys.exit(0 if any(f["properties"]["latest"] for f in fc["features"]) else 1)'
 }
 for _ in $(seq 1 60); do geojson_live && break; sleep 0.5; done
-curl -sf "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c '
+curl -sf "${AUTH[@]}" "$BASE/api/v1/stations.geojson" | /usr/bin/python3 -c '
 import json, sys
 fc = json.load(sys.stdin)
 assert fc["type"] == "FeatureCollection" and fc["features"], fc
@@ -76,21 +81,21 @@ print("geojson:", len(fc["features"]), "stations,", len(live), "with live values
 sensor=$(sql "SELECT sensor_id FROM latest_values ORDER BY ts DESC LIMIT 1")
 from=$(date -u -d '-10 min' +%FT%TZ)
 to=$(date -u -d '+1 min' +%FT%TZ)
-curl -sf "$BASE/api/v1/history?sensor=$sensor&from=$from&to=$to&step=raw" | /usr/bin/python3 -c '
+curl -sf "${AUTH[@]}" "$BASE/api/v1/history?sensor=$sensor&from=$from&to=$to&step=raw" | /usr/bin/python3 -c '
 import json, sys
 h = json.load(sys.stdin)
 points = h["series"][0]["points"]
 assert points, h
 print("history: sensor", h["series"][0]["sensor"], len(points), "raw points")
 ' || fail "no history for sensor $sensor"
-rows=$(curl -sf "$BASE/api/v1/export?from=$from&format=csv" | wc -l)
+rows=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/export?from=$from&format=csv" | wc -l)
 ((rows > 10)) || fail "the export has $rows lines"
 echo "export: $rows CSV lines for the last 10 minutes"
 ok "REST endpoints answer with the simulator's live data"
 
 # Derived metrics (every IOC_DERIVED_INTERVAL_MS, 5 s by default) show up in /latest like readings.
 derived_metrics() {
-    curl -sf "$BASE/api/v1/latest" | /usr/bin/python3 -c '
+    curl -sf "${AUTH[@]}" "$BASE/api/v1/latest" | /usr/bin/python3 -c '
 import json, sys
 metrics = {v["metric"] for v in json.load(sys.stdin)["values"]}
 want = {"alarm_level", "rain_1h", "rain_24h", "rain_risk", "useful_capacity", "congestion"}
@@ -100,7 +105,7 @@ sys.exit(1 if missing else 0)'
 }
 for _ in $(seq 1 60); do missing=$(derived_metrics) && break; sleep 0.5; done
 derived_metrics >/dev/null || fail "derived metrics missing from /api/v1/latest after 30 s: $missing"
-curl -sf "$BASE/api/v1/sensors" | /usr/bin/python3 -c '
+curl -sf "${AUTH[@]}" "$BASE/api/v1/sensors" | /usr/bin/python3 -c '
 import json, sys
 sensors = json.load(sys.stdin)["sensors"]
 derived = [s for s in sensors if s["derived"]]
@@ -109,8 +114,25 @@ print("sensors:", len(sensors), "of which", len(derived), "derived")
 ' || fail "derived sensors not listed"
 ok "derived metrics (alarm level, rain windows and risk, useful capacity, congestion) are served with the readings"
 
+# --- 1b. tokens -------------------------------------------------------------------------------------
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/v1/latest")
+[[ "$code" == 401 ]] || fail "/api/v1/latest without a token answered $code, expected 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VIEWER_TOKEN" -X POST "$BASE/api/v1/rules" -H 'Content-Type: application/json' -d '{}')
+[[ "$code" == 403 ]] || fail "a viewer creating a rule answered $code, expected 403"
+curl -sf -H "Authorization: Bearer $VIEWER_TOKEN" "$BASE/api/v1/rules" >/dev/null || fail "a viewer cannot read the rules"
+"$IOC_BIN" token list --database-url "$DB_URL" | grep -q '^e2e-viewer  *viewer' || fail "ioc token list does not show e2e-viewer"
+"$IOC_BIN" token revoke --database-url "$DB_URL" e2e-viewer >/dev/null || fail "ioc token revoke failed"
+revoked_refused() { [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VIEWER_TOKEN" "$BASE/api/v1/rules")" == 401 ]]; }
+for _ in $(seq 1 40); do revoked_refused && break; sleep 0.25; done
+revoked_refused || fail "the revoked viewer token is still accepted 10 s later"
+[[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")" == 200 ]] || fail "/metrics is open by default"
+ok "tokens: none → 401, a viewer may read but not write (403), revoked with ioc token revoke → 401 within seconds"
+
 # --- 2. live WebSocket --------------------------------------------------------------------------------
-/usr/bin/python3 "$REPO/scripts/e2e/ws_probe.py" "127.0.0.1" "$HTTP_PORT" "/api/v1/live?domain=hydrology" 10 >"$WORK/ws.json" ||
+if /usr/bin/python3 "$REPO/scripts/e2e/ws_probe.py" "127.0.0.1" "$HTTP_PORT" "/api/v1/live?domain=hydrology" 1 >"$WORK/ws-anonymous.json" 2>&1; then
+    fail "the live feed accepted a WebSocket without a token"
+fi
+IOC_TOKEN=$ADMIN_TOKEN /usr/bin/python3 "$REPO/scripts/e2e/ws_probe.py" "127.0.0.1" "$HTTP_PORT" "/api/v1/live?domain=hydrology" 10 >"$WORK/ws.json" ||
     fail "the live feed did not deliver: $(cat "$WORK/ws.json")"
 /usr/bin/python3 - "$WORK/ws.json" <<'PY' || fail "live feed frames not as expected"
 import json, sys
@@ -128,7 +150,7 @@ curl -sf "$BASE/openapi.yaml" -o "$WORK/openapi.yaml" || fail "/openapi.yaml not
 seed=(--seed "${IOC_SCHEMATHESIS_SEED:-20261127}")
 [[ "${IOC_SCHEMATHESIS_SEED:-}" == random ]] && seed=()
 set +e
-"$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" \
+"$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" -H "Authorization: Bearer $ADMIN_TOKEN" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 --request-timeout 20 \
     --exclude-path /api/v1/live --no-color >"$WORK/schemathesis.log" 2>&1

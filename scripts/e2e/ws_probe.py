@@ -4,6 +4,7 @@ benchmark: connects, reads text frames for SECONDS, and prints a JSON summary: f
 `type`, and for each reading received, its age at receipt (receipt time minus the reading's ts).
 
 usage: ws_probe.py HOST PORT PATH SECONDS
+An API token in the environment (IOC_TOKEN) is sent as `Authorization: Bearer …`.
 """
 import base64, json, os, socket, struct, sys, time
 from datetime import datetime
@@ -16,8 +17,10 @@ def parse_ts(text):
 def connect(host, port, path):
     sock = socket.create_connection((host, port), timeout=10)
     key = base64.b64encode(os.urandom(16)).decode()
+    token = os.environ.get("IOC_TOKEN", "")
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{auth}\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(4096)
