@@ -47,6 +47,8 @@ public final class DerivedService: Service, Sendable {
         /// Input sensor → (station id, whether it is an air-quality input).
         var inputs: [Int32: (station: Int32, air: Bool)] = [:]
         var dirty: [Int32: Dirty] = [:]
+        /// When an air-quality reading of each station last arrived (wall clock).
+        var lastArrival: [Int32: Timestamp] = [:]
     }
 
     public let configuration: DerivedConfiguration
@@ -56,6 +58,7 @@ public final class DerivedService: Service, Sendable {
     private let onStored: @Sendable ([Reading]) async -> Void
     private let state = Mutex(State())
     private let catalogState = Mutex(Catalog())
+    private let startedAt = Timestamp.now
 
     private let valuesCounter = Counter(label: "ioc_derived_values_stored_total")
     private let stationsCounter = Counter(label: "ioc_derived_stations_computed_total")
@@ -75,10 +78,12 @@ public final class DerivedService: Service, Sendable {
     public func observe(_ readings: [Reading]) {
         state.withLock { state in
             guard !state.inputs.isEmpty else { return }
+            let now = Timestamp.now
             for reading in readings {
                 guard let input = state.inputs[reading.sensorID] else { continue }
                 if input.air {
                     state.dirty[input.station, default: Dirty()].airHours.insert(DerivedComputation.hourStart(reading.time))
+                    state.lastArrival[input.station] = now
                 } else {
                     state.dirty[input.station, default: Dirty()].latest = true
                 }
@@ -239,12 +244,14 @@ public final class DerivedService: Service, Sendable {
         for (sensor, means) in series.means {
             if let pollutant = sensors[sensor] { byPollutant[pollutant] = means }
         }
+        // Nothing arrived since this service started: count the grace from then.
+        let arrival = state.withLock { $0.lastArrival[station.id] } ?? startedAt
         var hours: [Int64] = [], pending = Set<Int64>(), days = Set<Int64>()
         for h in affected {
-            if DerivedComputation.isOver(start: h, length: hour, newestInput: series.newest, now: now, graceSeconds: grace) {
+            if DerivedComputation.isOver(start: h, length: hour, newestInput: series.newest, lastArrival: arrival, now: now, graceSeconds: grace) {
                 hours.append(h)
                 let d = DerivedComputation.localDayStart(Timestamp(microseconds: h))
-                if DerivedComputation.isOver(start: d, length: day, newestInput: series.newest, now: now, graceSeconds: grace) { days.insert(d) }
+                if DerivedComputation.isOver(start: d, length: day, newestInput: series.newest, lastArrival: arrival, now: now, graceSeconds: grace) { days.insert(d) }
             } else {
                 pending.insert(h)
             }

@@ -57,15 +57,18 @@ struct DerivedComputationTests {
     }
 
     @Test(arguments: [
-        // (minutes after the hour's end that it is now, minutes after its end of the newest reading, over?)
-        (-1.0, nil as Double?, false), (0, nil, false), (0, 0, true), (1, -1, false), (14, nil, false), (15, nil, true), (30, -5, true),
-        (5, 2, true),
+        // (minutes after the hour's end that it is now, of the newest reading's time, of the last arrival; over?)
+        (-1.0, nil as Double?, -2.0, false), (0, nil, -1, false), (0, 0, 0, true), (1, -1, -1, false), (13, nil, -1, false),
+        (15, nil, 0, true), (30, -5, -5, true), (5, 2, 2, true),
+        // A backlog being replayed: the hour ended long ago, its readings keep arriving, none past its end yet.
+        (600, -10, 599, false), (600, -10, 585, true), (600, 1, 599, true),
     ])
-    func anHourIsOverWhenReportedPastOrAfterGrace(nowAfterEnd: Double, newestAfterEnd: Double?, over: Bool) throws {
+    func anHourIsOverWhenReportedPastOrQuietForTheGrace(nowAfterEnd: Double, newestAfterEnd: Double?, arrivalAfterEnd: Double, over: Bool) throws {
         let start = try #require(Timestamp(rfc3339: "2026-11-27T01:00:00Z")).microseconds
         let end = Timestamp(microseconds: start + DerivedComputation.hour)
         #expect(DerivedComputation.isOver(start: start, length: DerivedComputation.hour, newestInput: newestAfterEnd.map { end.adding(seconds: $0 * 60) },
-                                          now: end.adding(seconds: nowAfterEnd * 60), graceSeconds: 900) == over)
+                                          lastArrival: end.adding(seconds: arrivalAfterEnd * 60), now: end.adding(seconds: nowAfterEnd * 60),
+                                          graceSeconds: 900) == over)
     }
 
     /// A whole local day of PM2.5 at 35 µg/m³ and O3 at 185 µg/m³ (and the 7 hours before it):

@@ -63,14 +63,17 @@ public enum DerivedComputation {
     }
 
     /// Whether the period [start, start + length) is over for a station: it has ended and the
-    /// station has reported past its end, or `graceSeconds` have passed since its end (a station
-    /// that stopped mid-hour). An hour's AQI is computed once it is over, as the decision's
-    /// hourly AQI is; a late reading recomputes it.
-    public static func isOver(start: Int64, length: Int64, newestInput: Timestamp?, now: Timestamp, graceSeconds: Double) -> Bool {
+    /// station has reported past its end, or nothing has arrived from it for `graceSeconds`
+    /// (`lastArrival`, wall clock: a station that stopped mid-hour). Counting the grace from the
+    /// last arrival, not from the period's end, keeps a backlog being replayed (a gateway catching
+    /// up after an outage) from closing its hours early with half their data. An hour's AQI is
+    /// computed once it is over, as the decision's hourly AQI is; a late reading recomputes it.
+    public static func isOver(start: Int64, length: Int64, newestInput: Timestamp?, lastArrival: Timestamp, now: Timestamp,
+                              graceSeconds: Double) -> Bool {
         let end = start + length
         guard end <= now.microseconds else { return false }
         if let newest = newestInput, newest.microseconds >= end { return true }
-        return end + Int64(graceSeconds * 1_000_000) <= now.microseconds
+        return lastArrival.microseconds + Int64(graceSeconds * 1_000_000) <= now.microseconds
     }
 
     /// Rain in every window ending at `now`, and the heavy-rain risk level they imply.
