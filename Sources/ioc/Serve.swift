@@ -68,6 +68,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("derived-interval-ms"), help: "How often derived values (VN_AQI, rain windows, alarm levels, congestion) are computed from new readings, ms; 0 turns derivation off (env IOC_DERIVED_INTERVAL_MS; default 5000).")
     var derivedIntervalMs: Int?
 
+    @Option(name: .customLong("congestion-thresholds"), help: "Traffic congestion thresholds over the defaults, key=value,…: slow, congested, jammed (ratios of speed to free-flow speed), jam_speed (km/h), congested_occupancy, jammed_occupancy (%), free_flow (km/h, for stations without free_flow_kmh) (env IOC_CONGESTION_THRESHOLDS; default slow=0.7,congested=0.5,jammed=0.3,jam_speed=10,congested_occupancy=30,jammed_occupancy=50,free_flow=60).")
+    var congestionThresholds: String?
+
     @Option(name: .customLong("public-url"), help: "The API's address as people reach it, for links in messages (env IOC_PUBLIC_URL; default http://localhost:HTTP_PORT).")
     var publicURL: String?
 
@@ -116,6 +119,12 @@ struct Serve: AsyncParsableCommand {
         guard derivedInterval == 0 || (100...3_600_000).contains(derivedInterval) else {
             throw ValidationError("--derived-interval-ms must be 0 (off) or 100…3600000, not \(derivedInterval)")
         }
+        let congestion: CongestionThresholds
+        do {
+            congestion = try CongestionThresholds(parsing: setting(congestionThresholds, env: "IOC_CONGESTION_THRESHOLDS", default: ""))
+        } catch {
+            throw ValidationError("--congestion-thresholds: \(error.message)")
+        }
         let languageName = setting(language, env: "IOC_LANGUAGE", default: "vi")
         guard let messageLanguage = NotificationText.Language(rawValue: languageName) else {
             throw ValidationError("--language must be vi or en, not \(languageName)")
@@ -138,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
                             writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
-                            shards: shards, tick: tick, derivedInterval: derivedInterval, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
+                            shards: shards, tick: tick, derivedInterval: derivedInterval, congestion: congestion, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
                             dashboard: (layouts, staleAfter), metricsOpen: metricsAccessName == "open")
         } catch {
             try? await httpClient.shutdown()
@@ -149,7 +158,7 @@ struct Serve: AsyncParsableCommand {
 
     private func serve(
         logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
-        writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int, derivedInterval: Int,
+        writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int, derivedInterval: Int, congestion: CongestionThresholds,
         pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int), metricsOpen: Bool
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
@@ -182,7 +191,7 @@ struct Serve: AsyncParsableCommand {
             // Derived values are stored like readings and seen by the live feed and rules the same way.
             let derived: DerivedService? = derivedInterval == 0 ? nil : DerivedService(
                 store: DerivedStore(client: client, logger: logger), registry: store,
-                configuration: DerivedConfiguration(interval: .milliseconds(derivedInterval)), logger: logger
+                configuration: DerivedConfiguration(interval: .milliseconds(derivedInterval), congestion: congestion), logger: logger
             ) { readings in
                 live.publish(readings)
                 await pipeline.submit(readings)

@@ -140,4 +140,27 @@ struct DerivedComputationTests {
         let values = DerivedComputation.traffic(speed: (now, speed), occupancy: occupancy, attributes: DerivedAttributes(freeFlowKmh: freeFlow))
         #expect(values == [DerivedValue(.congestion, now, expected)])
     }
+
+    @Test func congestionThresholdsFromASetting() throws {
+        #expect(try CongestionThresholds(parsing: "") == .default)
+        let custom = try CongestionThresholds(parsing: " slow=0.8, jam_speed=15 ,free_flow=80")
+        #expect(custom.slowRatio == 0.8 && custom.jammedSpeedKmh == 15 && custom.defaultFreeFlowKmh == 80 && custom.congestedRatio == 0.5)
+        // 50 of 80 km/h is 0.625: slow under the custom thresholds, free flow (0.83 of 60) under the defaults.
+        #expect(Congestion.state(speedKmh: 50, freeFlowKmh: nil, occupancyPercent: nil, thresholds: custom) == 1)
+        #expect(Congestion.state(speedKmh: 50, freeFlowKmh: nil, occupancyPercent: nil) == 0)
+    }
+
+    @Test(arguments: [
+        ("slow", "'slow' is not key=value"),
+        ("speed=3", "unknown key 'speed'; the keys are slow, congested, jammed, jam_speed, congested_occupancy, jammed_occupancy, free_flow"),
+        ("slow=fast", "slow: 'fast' is not a number ≥ 0"),
+        ("jammed=-1", "jammed: '-1' is not a number ≥ 0"),
+        ("congested=0.8", "ratios must decrease within (0, 1]: slow 0.7 > congested 0.8 > jammed 0.3 > 0"),
+        ("jammed=0", "ratios must decrease within (0, 1]: slow 0.7 > congested 0.5 > jammed 0.0 > 0"),
+        ("congested_occupancy=60", "occupancies must be congested 60.0 ≤ jammed 50.0 ≤ 100"),
+        ("free_flow=0", "free_flow must be above 0 km/h"),
+    ])
+    func badCongestionThresholds(text: String, message: String) {
+        #expect(throws: CongestionThresholdsError(message)) { try CongestionThresholds(parsing: text) }
+    }
 }
