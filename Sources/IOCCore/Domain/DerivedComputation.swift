@@ -8,12 +8,12 @@ public enum DerivedComputation {
 
     /// The start of the hour (UTC) containing `time`, in microseconds.
     public static func hourStart(_ time: Timestamp) -> Int64 {
-        floorDiv(time.microseconds, hour) * hour
+        time.microseconds.floorDividedBy(hour).quotient * hour
     }
 
     /// The start of the Vietnamese calendar day (00:00 UTC+7) containing `time`, in microseconds.
     public static func localDayStart(_ time: Timestamp) -> Int64 {
-        floorDiv(time.microseconds + vietnamOffset, day) * day - vietnamOffset
+        (time.microseconds + vietnamOffset).floorDividedBy(day).quotient * day - vietnamOffset
     }
 
     /// Hourly VN_AQI and sub-indices for each hour of `hours` (hour starts), and the daily VN_AQI
@@ -123,10 +123,5 @@ public enum DerivedComputation {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         return (value * scale).rounded() / scale
-    }
-
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 }
