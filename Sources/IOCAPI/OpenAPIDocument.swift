@@ -84,6 +84,7 @@ paths:
                 required: [units]
                 properties:
                   units: {type: array, items: {$ref: "#/components/schemas/UnitNode"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/stations:
@@ -192,6 +193,7 @@ paths:
                         metric: {type: string}
                         unit: {type: string}
                         derived: {type: boolean, description: "Computed by IOC from the station's other readings (vn_aqi, rain_24h, alarm_level, congestion, …; see the README's Derived metrics); gateways cannot report it."}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/latest:
