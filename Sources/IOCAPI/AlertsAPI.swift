@@ -46,7 +46,8 @@ enum AlertsAPI {
                 guard let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
                 return APIJSON.response(AlertDetail(
                     alert: alert, events: try await endpoints.alerts.events(of: id),
-                    notifications: try await endpoints.alerts.notifications(of: id)))
+                    // Where each notification went is personal data: admins only.
+                    notifications: try await endpoints.alerts.notifications(of: id, revealAddresses: context.grant?.role.may(.administer) == true)))
             }
         }
         alerts.post(":id/acknowledge") { request, context in

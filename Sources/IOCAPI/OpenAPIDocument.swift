@@ -1048,7 +1048,7 @@ components:
         message: {type: string}
     Notification:
       type: object
-      required: [id, kind, channel, address, subject, status, attempts, next_attempt_at, created_at, deliveries]
+      required: [id, kind, channel, subject, status, attempts, next_attempt_at, created_at, deliveries]
       properties:
         id: {type: integer}
         alert_id: {type: integer}
@@ -1057,7 +1057,7 @@ components:
         step: {type: integer}
         contact: {type: string}
         channel: {type: string, enum: [webhook, email, sms, telegram]}
-        address: {type: string}
+        address: {type: string, description: "Where it went (personal data): in answers to admin tokens only."}
         subject: {type: string}
         status: {type: string, enum: [pending, sent, failed, suppressed]}
         attempts: {type: integer}

@@ -162,6 +162,7 @@ struct Serve: AsyncParsableCommand {
         pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int), metricsOpen: Bool
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
+        let cipher = try dataCipherFromEnvironment()
 
         let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 8)
         logger.info("starting", metadata: ["database": "\(DatabaseConfiguration.redacted(database.url))", "broker": "\(endpoint)", "http_port": "\(port)"])
@@ -180,9 +181,10 @@ struct Serve: AsyncParsableCommand {
             let snapshot = try await store.load()
             registry.replace(with: snapshot)
             logger.info("registry loaded", metadata: ["gateways": "\(snapshot.gateways.count)", "stations": "\(snapshot.stations.count)", "sensors": "\(snapshot.sensorCount)"])
+            try await sealPersonalData(client: client, cipher: cipher, logger: logger)
 
-            let pager = Pager(configuration: pagerConfiguration, logger: logger)
-            let dispatcher = NotificationDispatcher(client: client, logger: logger) { channels.channel(for: $0) }
+            let pager = Pager(configuration: pagerConfiguration, logger: logger, cipher: cipher)
+            let dispatcher = NotificationDispatcher(client: client, logger: logger, cipher: cipher) { channels.channel(for: $0) }
             let pipeline = AlertPipeline(
                 client: client, configuration: PipelineConfiguration(shards: shards, tickInterval: .milliseconds(tick)),
                 pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
@@ -222,8 +224,8 @@ struct Serve: AsyncParsableCommand {
                                       metricsOpen: metricsOpen, audit: AuditLog(client: client, logger: logger)),
                 rules: RuleStore(client: client, logger: logger),
                 alerting: AlertingEndpoints(
-                    pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
-                    silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
+                    pipeline: pipeline, alerts: AlertStore(client: client, logger: logger, cipher: cipher),
+                    silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger, cipher: cipher)),
                 dashboard: DashboardEndpoints(
                     store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter, live: live),
                 live: live,
@@ -260,6 +262,23 @@ struct Serve: AsyncParsableCommand {
             group.cancelAll()
         }
     }
+}
+
+/// Before paging can happen: with a key, seals what is still plaintext (rows from before
+/// migration 012) or sealed with an earlier key; without one, refuses to start while contacts or
+/// notifications exist, since their data could be neither read nor kept sealed.
+func sealPersonalData(client: PostgresClient, cipher: DataCipher?, logger: Logger) async throws {
+    let sealer = PersonalDataSealer(client: client, cipher: cipher, logger: logger)
+    guard cipher != nil else {
+        let (contacts, notifications) = try await sealer.rowsHoldingPersonalData()
+        if contacts + notifications > 0 {
+            throw ValidationError("the database holds \(contacts) contacts and \(notifications) notifications with personal data, and "
+                + DataCipherError.missingKey.message + ". If the data was sealed with a key that is lost, the contacts must be entered again")
+        }
+        logger.warning("IOC_DATA_KEY is not set: contacts cannot be created until it is (see README, Security)")
+        return
+    }
+    try await sealer.sealAll()
 }
 
 /// Checks the registry's version periodically and reloads it when it changed, so new stations are
