@@ -6,10 +6,40 @@ import HTTPTypes
 import IOCAPI
 import IOCCore
 import IOCStorage
+import Logging
 import NIOCore
 import PostgresNIO
 import Prometheus
+import Synchronization
 import Testing
+
+/// Keeps every log line (message and metadata) in its `CapturedLog`.
+struct CapturingLogHandler: LogHandler {
+    let store: CapturedLog
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        store.lines.withLock { $0.append("\(event.level) \(event.message) \(all) \(event.error.map { "\($0)" } ?? "")") }
+    }
+}
+
+/// Every line logged through `logger`, in memory.
+final class CapturedLog: Sendable {
+    let lines = Mutex<[String]>([])
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var logger: Logger {
+        var logger = Logger(label: "captured") { _ in CapturingLogHandler(store: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+}
 
 /// The HTTP API's limits and browser policy, through the router (and a live server for the
 /// header limit), against a real PostgreSQL.
@@ -156,6 +186,34 @@ struct HardeningTests {
                     // The parser closed the connection: the request went no further.
                 }
             }
+        }
+    }
+
+    @Test("no token reaches a log line, at trace level, whether sent as a header, in the live feed's query or refused")
+    func noTokensInLogs() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let log = CapturedLog()
+            let logger = log.logger
+            let token = try await makeToken(client, .display)
+            let access = AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger),
+                                       audit: AuditLog(client: client, logger: logger), rateLimit: .init(rate: 1, burst: 2))
+            let layouts = DashboardLayouts(directory: DashboardAPITests.repository.appendingPathComponent("dashboards"))
+            let router = APIServer.makeRouter(
+                readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: access,
+                dashboard: DashboardEndpoints(store: DashboardStore(client: client, logger: logger), layouts: layouts),
+                live: LiveHub(client: client, configuration: .init(), logger: logger))
+            let forged = "ioc_" + String(repeating: "C", count: 43)
+            try await Application(router: router, logger: logger).test(.router) { raw in
+                for secret in [token, forged] {
+                    _ = try await AuthorizedClient(raw, token: secret).execute(uri: "/api/v1/units", method: .get)
+                    _ = try await raw.execute(uri: "/api/v1/live?access_token=\(secret)", method: .get)
+                    _ = try await raw.execute(uri: "/wall/province-overview?token=\(secret)", method: .get)
+                    _ = try await AuthorizedClient(raw, token: secret).execute(uri: "/api/v1/units", method: .get)
+                }
+            }
+            let text = log.text
+            #expect(text.contains("trace") || text.contains("debug"), "the log was captured: \(log.lines.withLock { $0.count }) lines")
+            #expect(!text.contains(token) && !text.contains(forged) && !text.contains(String(token.prefix(16))))
         }
     }
 }
