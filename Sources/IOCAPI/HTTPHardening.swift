@@ -9,7 +9,8 @@ import Synchronization
 public struct HTTPHardening: Sendable {
     /// Largest request body, bytes: larger is `413` in the API's error shape.
     public var maxBodyBytes: Int
-    /// Largest request header section (and header field), bytes: larger closes the connection.
+    /// Largest request header section (and header field), bytes: larger is a bare `400` from the
+    /// HTTP parser, and the connection is closed.
     public var maxHeaderBytes: Int
     /// Requests per token (or per address, without a valid token).
     public var rateLimit: RateLimiter.Configuration

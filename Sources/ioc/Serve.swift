@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body, bytes; larger is refused with 413 (env IOC_HTTP_MAX_BODY_BYTES; default 1048576).")
     var maxBodyBytes: Int?
 
-    @Option(name: .customLong("max-header-bytes"), help: "Largest request header section, bytes; larger closes the connection (env IOC_HTTP_MAX_HEADER_BYTES; default 32768).")
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request header section, bytes; larger is refused (400) and the connection closed (env IOC_HTTP_MAX_HEADER_BYTES; default 32768).")
     var maxHeaderBytes: Int?
 
     @Option(name: .customLong("rate-limit"), help: "Requests per second per API token (per address without a valid token); over it, 429 with Retry-After; 0 turns limiting off (env IOC_HTTP_RATE_LIMIT; default 100).")
