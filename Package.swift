@@ -41,7 +41,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                // SHA-256 of API tokens.
+                // SHA-256 of API tokens; AES-GCM of contacts' personal data (DataCipher).
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Migrations")],

@@ -33,6 +33,9 @@ trap cleanup EXIT
 ioc_pg_start "$T/pg" "$(ioc_free_port)"
 ioc_mqtt_start "$T/mqtt" "$(ioc_free_port)" GW-BENCH
 DB=$IOC_PG_URL
+# The alerts scenario's contact is stored sealed: the bench and the server share a throwaway key.
+IOC_DATA_KEY=${IOC_DATA_KEY:-$(head -c 32 /dev/urandom | base64)}
+export IOC_DATA_KEY
 BENCH_PASSWORD=$(ioc_mqtt_password "$T/mqtt" GW-BENCH)
 HTTP_PORT=$(ioc_free_port)
 "$IOC" migrate --database-url "$DB" >/dev/null

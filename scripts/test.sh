@@ -24,6 +24,8 @@
 #   IOC_TEST_MQTT_PORT, IOC_TEST_MQTT_DIR
 #   IOC_TEST_MQTT_CREDENTIALS   credentials.json: {"ioc": PASS, "GW-T1": PASS, ...}; gateway users
 #                               GW-T1 GW-T2 GW-T3 and every gateway of deploy/sample/registry.json
+#   IOC_TEST_DATA_KEY, IOC_DATA_KEY
+#                               a random key for contacts' personal data (the same in both)
 #   IOC_LIB                     scripts/lib.sh
 #   IOC_BIN                     the debug build of the ioc executable (after the build)
 #
@@ -193,6 +195,11 @@ export IOC_TEST_MQTT_URL=$IOC_MQTT_URL
 export IOC_TEST_MQTT_PORT=$IOC_MQTT_PORT
 export IOC_TEST_MQTT_DIR=$TEST_DIR/mqtt
 export IOC_TEST_MQTT_CREDENTIALS=$IOC_MQTT_CREDENTIALS
+# A throwaway key for contacts' personal data: the Swift tests read IOC_TEST_DATA_KEY, the e2e
+# scripts' `ioc serve` and `ioc import-paging` IOC_DATA_KEY.
+IOC_TEST_DATA_KEY=$(head -c 32 /dev/urandom | base64)
+export IOC_TEST_DATA_KEY
+export IOC_DATA_KEY=$IOC_TEST_DATA_KEY
 
 say "swift build --build-tests"
 BUILD_OK=1

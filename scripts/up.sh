@@ -12,8 +12,9 @@
 # 5. ioc serve in the background (log: .data/logs/ioc.log), waits for /readyz
 # 6. ioc simulate in the background (log: .data/logs/simulate.log): a believable province, plus any
 #    named scenarios of IOC_SIM_SCENARIOS
-# Running it again reuses .data/ (same database, passwords, broker queue). .data/env holds the
-# environment for running other ioc commands by hand: source .data/env
+# Running it again reuses .data/ (same database, passwords, broker queue, data key). .data/env holds
+# the environment for running other ioc commands by hand (source .data/env), with IOC_DATA_KEY,
+# generated on the first run: the key of contacts' personal data.
 #
 # Environment: IOC_HTTP_PORT (default 8080, or a free port), IOC_UP_PG_PORT, IOC_UP_MQTT_PORT
 # (fixed ports), IOC_REGISTRY (default deploy/sample/registry.json), IOC_SIM_RATE (default 200
@@ -133,6 +134,16 @@ fi
 export IOC_DATABASE_URL=$IOC_PG_URL
 export IOC_MQTT_URL
 export IOC_HTTP_PORT
+# The key of contacts' personal data (README, Security): made once, then kept in .data/env. Without
+# it the contacts in .data/pg cannot be read: back it up with the database.
+if [[ -z "${IOC_DATA_KEY:-}" && -r "$DATA/env" ]]; then
+    IOC_DATA_KEY=$(sed -n "s/^IOC_DATA_KEY='\(.*\)'\$/\1/p" "$DATA/env")
+fi
+if [[ -z "${IOC_DATA_KEY:-}" ]]; then
+    IOC_DATA_KEY=$(head -c 32 /dev/urandom | base64)
+    echo "generated IOC_DATA_KEY (kept in .data/env: back it up with the database)"
+fi
+export IOC_DATA_KEY
 (
     umask 077
     cat >"$DATA/env" <<EOF
@@ -141,7 +152,8 @@ IOC_DATABASE_URL='$IOC_DATABASE_URL'
 IOC_MQTT_URL='$IOC_MQTT_URL'
 IOC_HTTP_PORT=$IOC_HTTP_PORT
 IOC_MQTT_CREDENTIALS='$DATA/mqtt/credentials.json'
-export IOC_DATABASE_URL IOC_MQTT_URL IOC_HTTP_PORT IOC_MQTT_CREDENTIALS
+IOC_DATA_KEY='$IOC_DATA_KEY'
+export IOC_DATABASE_URL IOC_MQTT_URL IOC_HTTP_PORT IOC_MQTT_CREDENTIALS IOC_DATA_KEY
 EOF
 )
 

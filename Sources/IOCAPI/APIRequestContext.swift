@@ -7,9 +7,12 @@ public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The token's grant; nil on open routes called without one.
     public var grant: AccessGrant?
+    /// The peer's IP address: what requests without a valid token are rate-limited by.
+    public let remoteAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         grant = nil
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }

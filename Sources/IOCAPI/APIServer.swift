@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import IOCAlerting
 import IOCStorage
@@ -32,9 +33,11 @@ public enum APIServer {
     /// who may call it.
     public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, access: AccessControl,
                                   rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil,
-                                  live: LiveHub? = nil) -> Router<APIRequestContext> {
+                                  live: LiveHub? = nil, hardening: HTTPHardening = .init()) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        // Before any route: a router's middleware wraps only the routes added after it.
+        // Before any route: a router's middleware wraps only the routes added after it. Size
+        // limits and CORS first (a preflight carries no token), then tokens and rate limits.
+        router.add(middleware: HTTPGuardMiddleware(hardening: hardening))
         router.add(middleware: AccessMiddleware(access: access))
         TokensAPI.addRoutes(to: router, authenticator: access.authenticator, auditor: access.auditor)
         if let log = access.auditor.log { AuditAPI.addRoutes(to: router, log: log) }
@@ -78,13 +81,19 @@ public enum APIServer {
 
     public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
                                        access: AccessControl, rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil,
-                                       dashboard: DashboardEndpoints? = nil, live: LiveHub? = nil, logger: Logger) -> some ApplicationProtocol {
+                                       dashboard: DashboardEndpoints? = nil, live: LiveHub? = nil, hardening: HTTPHardening = .init(),
+                                       logger: Logger) -> some ApplicationProtocol {
         let webSockets = Router(context: BasicWebSocketRequestContext.self)
         if let live { LiveAPI.addRoutes(to: webSockets, hub: live, access: access) }
+        // NIO's HTTP/1 parser refuses a header section over these sizes and closes the connection.
+        let http1 = HTTP1Channel.Configuration(httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: hardening.maxHeaderBytes, maxHeaderListSize: hardening.maxHeaderBytes, maxHeaderFieldCount: 100))
         return Application(
-            router: makeRouter(readiness: readiness, metrics: metrics, access: access, rules: rules, alerting: alerting, dashboard: dashboard, live: live),
+            router: makeRouter(readiness: readiness, metrics: metrics, access: access, rules: rules, alerting: alerting, dashboard: dashboard, live: live,
+                               hardening: hardening),
             // Frames we send may be large (a snapshot of thousands of values); what clients send is ignored.
-            server: .http1WebSocketUpgrade(webSocketRouter: webSockets, configuration: .init(ws: .init(maxFrameSize: 1 << 22, autoPing: .enabled(timePeriod: .seconds(30))))),
+            server: .http1WebSocketUpgrade(webSocketRouter: webSockets, configuration: .init(
+                http1: http1, ws: .init(maxFrameSize: 1 << 22, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ioc"),
             logger: logger
         )

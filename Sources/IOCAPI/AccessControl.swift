@@ -133,11 +133,14 @@ public struct AccessControl: Sendable {
     public var authenticator: TokenAuthenticator
     public var policy: RoutePolicy
     public var auditor: Auditor
+    /// Requests per token (per address without a valid token).
+    public var limiter: RequestRateLimiter
 
-    public init(authenticator: TokenAuthenticator, metricsOpen: Bool = true, audit: AuditLog? = nil) {
+    public init(authenticator: TokenAuthenticator, metricsOpen: Bool = true, audit: AuditLog? = nil, rateLimit: RateLimiter.Configuration = .standard) {
         self.authenticator = authenticator
         self.policy = RoutePolicy(metricsOpen: metricsOpen)
         self.auditor = Auditor(audit)
+        self.limiter = RequestRateLimiter(rateLimit)
     }
 
     /// The token of a request: `Authorization: Bearer …`, or on the live feed (browsers cannot
@@ -192,7 +195,7 @@ public struct AccessControl: Sendable {
     }
 }
 
-/// On every route: lets a request through when the route's policy allows its token (or needs
+/// On every route: refuses a request over its rate limit (`429` with `Retry-After`), then lets it through when the route's policy allows its token (or needs
 /// none), with the grant in the context; otherwise 401 (with `WWW-Authenticate: Bearer`) or 403
 /// in the API's error shape. Unknown paths go on to the router's 404.
 struct AccessMiddleware: RouterMiddleware {
@@ -200,8 +203,19 @@ struct AccessMiddleware: RouterMiddleware {
     let access: AccessControl
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let path = context.endpointPath else { return try await next(request, context) }
-        switch await access.check(request, path: path) {
+        let peer = "peer \(context.remoteAddress ?? "unknown")"
+        guard let path = context.endpointPath else {
+            if let refusal = access.limiter.refusal(for: peer, tokenName: nil) { return refusal }
+            return try await next(request, context)
+        }
+        let decision = await access.check(request, path: path)
+        // A valid token has a bucket of its own; everything else (open routes, refused tokens:
+        // someone guessing) shares its address's.
+        let granted: AccessGrant? = if case .success(let grant) = decision { grant } else { nil }
+        if let refusal = access.limiter.refusal(for: granted.map { "token \($0.tokenID)" } ?? peer, tokenName: granted?.name) {
+            return refusal
+        }
+        switch decision {
         case .success(let grant):
             var context = context
             context.grant = grant

@@ -48,7 +48,8 @@ enum AlertsAPI {
                 let alert = try await visibleAlert(id, context, endpoints)
                 return APIJSON.response(AlertDetail(
                     alert: alert, events: try await endpoints.alerts.events(of: id),
-                    notifications: try await endpoints.alerts.notifications(of: id)))
+                    // Where each notification went is personal data: admins only.
+                    notifications: try await endpoints.alerts.notifications(of: id, revealAddresses: context.grant?.role.may(.administer) == true)))
             }
         }
         alerts.post(":id/acknowledge") { request, context in

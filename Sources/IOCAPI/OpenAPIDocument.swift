@@ -825,7 +825,8 @@ components:
     BadRequest: {description: "A parameter or body is wrong; the message says what to fix.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     NotFound: {description: "The named unit, station, sensor, layout or resource does not exist.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Conflict: {description: "The alert is not in a state that allows this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-    TooLarge: {description: "The body is over 1 MiB.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    TooLarge: {description: "The body is over the limit (IOC_HTTP_MAX_BODY_BYTES, 1 MiB by default).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    TooManyRequests: {description: "Over the token's rate limit (or the address's, without a valid token); Retry-After says when to try again.", headers: {Retry-After: {description: "Seconds to wait.", schema: {type: integer, minimum: 1}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Unavailable: {description: "PostgreSQL could not be reached or answered with an error.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     ContactList: {description: "Contacts.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Contact"}}}}}}}
     RotaList: {description: "Rotas.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Rota"}}}}}}}
@@ -1050,7 +1051,7 @@ components:
         message: {type: string}
     Notification:
       type: object
-      required: [id, kind, channel, address, subject, status, attempts, next_attempt_at, created_at, deliveries]
+      required: [id, kind, channel, subject, status, attempts, next_attempt_at, created_at, deliveries]
       properties:
         id: {type: integer}
         alert_id: {type: integer}
@@ -1059,7 +1060,7 @@ components:
         step: {type: integer}
         contact: {type: string}
         channel: {type: string, enum: [webhook, email, sms, telegram]}
-        address: {type: string}
+        address: {type: string, description: "Where it went (personal data): in answers to admin tokens only."}
         subject: {type: string}
         status: {type: string, enum: [pending, sent, failed, suppressed]}
         attempts: {type: integer}
@@ -1169,7 +1170,7 @@ components:
     static let openPaths: Set = ["/healthz", "/readyz", "/openapi.yaml"]
 
     /// `document` with its security: open paths say `security: []`, `/metrics` either, and every
-    /// other operation lists the 401 and 403 answers.
+    /// other operation lists the 401 and 403 answers; every operation may be rate-limited (429).
     static func secured(_ document: String) -> String {
         var lines: [Substring] = []
         var path: Substring?
@@ -1192,6 +1193,7 @@ components:
                 lines.append("        \"401\": {$ref: \"#/components/responses/Unauthorized\"}")
                 lines.append("        \"403\": {$ref: \"#/components/responses/Forbidden\"}")
             }
+            lines.append("        \"429\": {$ref: \"#/components/responses/TooManyRequests\"}")
         }
         return lines.joined(separator: "\n")
     }

@@ -48,7 +48,7 @@ enum PagingAPI {
             await RulesAPI.respond {
                 let body = try await APIJSON.decode(T.self, from: request)
                 guard let stored = try await store.save(body) else { throw APIError(.internalServerError, "internal", "not stored") }
-                try await auditor.record(context, "create", entity, key: "\(stored.id ?? 0)", after: stored)
+                try await auditor.record(context, "create", entity, key: "\(stored.id ?? 0)", after: stored.auditForm(with: store.cipher))
                 return APIJSON.response(stored, status: .created)
             }
         }
@@ -65,7 +65,7 @@ enum PagingAPI {
                 let body = try await APIJSON.decode(T.self, from: request)
                 let before = try await store.get(T.self, id: id)
                 guard let stored = try await store.save(body, id: id) else { throw notFound(T.self, id) }
-                try await auditor.record(context, "update", entity, key: "\(id)", before: before, after: stored)
+                try await auditor.record(context, "update", entity, key: "\(id)", before: before?.auditForm(with: store.cipher), after: stored.auditForm(with: store.cipher))
                 return APIJSON.response(stored)
             }
         }
@@ -74,7 +74,7 @@ enum PagingAPI {
                 let id = try pathID(context)
                 let before = try await store.get(T.self, id: id)
                 guard try await store.delete(T.self, id: id) else { throw notFound(T.self, id) }
-                try await auditor.record(context, "delete", entity, key: "\(id)", before: before)
+                try await auditor.record(context, "delete", entity, key: "\(id)", before: before?.auditForm(with: store.cipher))
                 return Response(status: .noContent)
             }
         }

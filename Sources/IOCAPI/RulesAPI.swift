@@ -172,6 +172,9 @@ enum RulesAPI {
             return APIError(.badRequest, "invalid_token_request", error.message, field: error.field).response
         } catch let error as PagingValidationError {
             return APIError(.badRequest, "invalid_paging", error.message, field: error.field).response
+        } catch let error as DataCipherError {
+            // No key, or data that does not open: the server's configuration, not the request.
+            return APIError(.serviceUnavailable, "personal_data_unavailable", error.message).response
         } catch let error as AlertActionError {
             switch error.code {
             case .notFound: return APIError(.notFound, "not_found", error.message).response

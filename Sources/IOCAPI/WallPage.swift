@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 
 /// The wall-display web page: `GET /wall` lists the layouts, `GET /wall/{name}` is the page for the
 /// layout `name` (one HTML file whatever the layout: its script reads the layout from
@@ -20,7 +21,42 @@ enum WallPage {
     /// Short: a browser that reloads the page after a deployment gets the new assets within minutes.
     static let assetCacheControl = "public, max-age=300"
 
+    /// What the wall page loads: its own script, styles and API (and the live feed's WebSocket on
+    /// the same host); styles also inline (the widgets colour their bars), nothing else.
+    static func contentSecurityPolicy(host: String?) -> String {
+        let sockets = host.map { " ws://\($0) wss://\($0)" } ?? ""
+        return "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+            + "connect-src 'self'\(sockets); base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    }
+
+    /// The host the page was asked for, when it is a plain `host[:port]` that may go into the policy.
+    static func plainHost(_ authority: String?) -> String? {
+        guard let authority, !authority.isEmpty, authority.utf8.count <= 255,
+              authority.utf8.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") })
+        else { return nil }
+        return authority
+    }
+
+    /// Every answer under `/wall`: the security headers. The wall's URL carries a token on first
+    /// open, hence no referrer; nothing may frame the page.
+    static func secured(_ response: Response, _ request: Request) -> Response {
+        var response = response
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy(host: plainHost(request.head.authority))
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[referrerPolicy] = "no-referrer"
+        response.headers[xFrameOptions] = "DENY"
+        return response
+    }
+
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+
     static func addRoutes(to router: Router<APIRequestContext>, layouts: DashboardLayouts) {
+        let group = router.group().add(middleware: WallHeadersMiddleware())
+        addPages(to: group, layouts: layouts)
+    }
+
+    static func addPages(to router: RouterGroup<APIRequestContext>, layouts: DashboardLayouts) {
         let files = FileIO()
         let folder = layouts.directory.appendingPathComponent("wall", isDirectory: true)
 
@@ -71,6 +107,14 @@ enum WallPage {
     private static func isNameByte(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
+    /// Adds `secured`'s headers to every answer of the wall's routes.
+    struct WallHeadersMiddleware: RouterMiddleware {
+        typealias Context = APIRequestContext
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            secured(try await next(request, context), request)
+        }
     }
 
     static func plainNotFound(_ message: String) -> Response {

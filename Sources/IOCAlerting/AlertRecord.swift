@@ -78,7 +78,8 @@ public struct NotificationRecord: Sendable, Hashable, Codable {
     public var step: Int?
     public var contact: String?
     public var channel: String
-    public var address: String
+    /// Where it went: personal data, shown to admins only (nil otherwise).
+    public var address: String?
     public var subject: String
     public var status: String
     public var attempts: Int

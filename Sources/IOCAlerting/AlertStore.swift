@@ -9,10 +9,13 @@ import PostgresNIO
 public struct AlertStore: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// Opens notifications' sealed addresses for `notifications(of:revealAddresses:)`.
+    let cipher: DataCipher?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, cipher: DataCipher? = nil) {
         self.client = client
         self.logger = logger
+        self.cipher = cipher
     }
 
     // MARK: - Writing the pipeline's changes
@@ -296,17 +299,19 @@ public struct AlertStore: Sendable {
         return result
     }
 
-    /// The notifications of an alert with every delivery attempt.
-    public func notifications(of alertID: Int64) async throws -> [NotificationRecord] {
+    /// The notifications of an alert with every delivery attempt; their addresses (personal data)
+    /// only when `revealAddresses`.
+    public func notifications(of alertID: Int64, revealAddresses: Bool = false) async throws -> [NotificationRecord] {
         let rows = try await client.query("""
-            SELECT id, alert_id, kind, policy, step, contact, channel, address, subject, status, attempts, next_attempt_at,
+            SELECT id, alert_id, kind, policy, step, contact, channel, address_sealed, subject, status, attempts, next_attempt_at,
                 last_error, created_at, sent_at
             FROM notification_outbox WHERE alert_id = \(alertID) ORDER BY id
             """, logger: logger)
         var result: [NotificationRecord] = []
         for try await (id, alert, kind, policy, step, contact, channel, address, subject, status, attempts, next, error, created, sent) in rows.decode((Int64, Int64?, String, String?, Int32?, String?, String, String, String, String, Int32, Date, String?, Date, Date?).self) {
+            let shown = revealAddresses ? try cipher.required().open(address, context: Pager.addressContext(outboxID: id)) : nil
             result.append(NotificationRecord(id: id, alertID: alert, kind: kind, policy: policy, step: step.map(Int.init), contact: contact,
-                channel: channel, address: address, subject: subject, status: status, attempts: Int(attempts), nextAttemptAt: next,
+                channel: channel, address: shown, subject: subject, status: status, attempts: Int(attempts), nextAttemptAt: next,
                 lastError: error, createdAt: created, sentAt: sent, deliveries: []))
         }
         let attempts = try await client.query("""

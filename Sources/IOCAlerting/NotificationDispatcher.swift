@@ -49,13 +49,16 @@ public final class NotificationDispatcher: Service, Sendable {
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     private let busy = Mutex<(ids: Set<Int64>, addresses: Set<String>)>(([], []))
+    /// Opens the outbox's sealed addresses and contacts' webhook secrets.
+    let cipher: DataCipher?
 
-    public init(client: PostgresClient, configuration: DispatcherConfiguration = .init(), logger: Logger,
+    public init(client: PostgresClient, configuration: DispatcherConfiguration = .init(), logger: Logger, cipher: DataCipher? = nil,
                 channels: @escaping @Sendable (ChannelKind) -> any NotificationChannel) {
         self.client = client
         self.configuration = configuration
         self.channels = channels
         self.logger = logger
+        self.cipher = cipher
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -126,13 +129,14 @@ public final class NotificationDispatcher: Service, Sendable {
 
     private func dueRows() async throws -> [Row] {
         let rows = try await client.query("""
-            SELECT id, channel, address, contact, subject, body, payload::text, attempts, created_at
+            SELECT id, channel, address_sealed, contact, subject, body, payload::text, attempts, created_at
             FROM notification_outbox WHERE status = 'pending' AND next_attempt_at <= now()
             ORDER BY next_attempt_at, id LIMIT 200
             """, logger: logger)
         var result: [Row] = []
-        for try await (id, channel, address, contact, subject, body, payload, attempts, created) in rows.decode((Int64, String, String, String?, String, String, String, Int32, Timestamp).self) {
+        for try await (id, channel, sealed, contact, subject, body, payload, attempts, created) in rows.decode((Int64, String, String, String?, String, String, String, Int32, Timestamp).self) {
             guard let kind = ChannelKind(rawValue: channel) else { continue }
+            let address = try cipher.required().open(sealed, context: Pager.addressContext(outboxID: id))
             result.append(Row(id: id, channel: kind, address: address, contact: contact, subject: subject, body: body, payload: payload, attempts: Int(attempts), createdAt: created))
         }
         return result
@@ -169,20 +173,21 @@ public final class NotificationDispatcher: Service, Sendable {
         let ok: Bool, detail: String, status: String, nextDelay: Duration
         switch outcome {
         case .success(let receipt):
-            (ok, detail, status, nextDelay) = (true, receipt.detail, "sent", .zero)
+            (ok, detail, status, nextDelay) = (true, Self.withoutAddress(receipt.detail, row.address), "sent", .zero)
             Counter(label: "ioc_notifications_sent_total", dimensions: [("channel", row.channel.rawValue)]).increment()
         case .failure(let error):
             let age = Timestamp.now.seconds - row.createdAt.seconds
             let giveUp = !error.retryable || age >= Double(configuration.giveUpAfter.components.seconds)
             ok = false
-            detail = error.message
+            // Channels name the recipient in their errors; the delivery log and the logs must not.
+            detail = Self.withoutAddress(error.message, row.address)
             status = giveUp ? "failed" : "pending"
             nextDelay = configuration.delay(afterFailures: attempts)
             Counter(label: "ioc_notification_attempts_failed_total", dimensions: [("channel", row.channel.rawValue)]).increment()
             if giveUp {
-                logger.error("notification given up", metadata: ["outbox": "\(row.id)", "channel": "\(row.channel.rawValue)", "error": "\(error.message)"])
+                logger.error("notification given up", metadata: ["outbox": "\(row.id)", "channel": "\(row.channel.rawValue)", "error": "\(detail)"])
             } else {
-                logger.warning("notification failed; will retry", metadata: ["outbox": "\(row.id)", "channel": "\(row.channel.rawValue)", "attempt": "\(attempts)", "error": "\(error.message)", "retry_in": "\(nextDelay)"])
+                logger.warning("notification failed; will retry", metadata: ["outbox": "\(row.id)", "channel": "\(row.channel.rawValue)", "attempt": "\(attempts)", "error": "\(detail)", "retry_in": "\(nextDelay)"])
             }
         }
         let delaySeconds = Double(nextDelay.components.seconds) + Double(nextDelay.components.attoseconds) / 1e18
@@ -214,13 +219,20 @@ public final class NotificationDispatcher: Service, Sendable {
         }
     }
 
+    /// `text` with every occurrence of `address` replaced by `<address>`.
+    static func withoutAddress(_ text: String, _ address: String) -> String {
+        let trimmed = address.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return text }
+        return text.replacingOccurrences(of: trimmed, with: "<address>")
+    }
+
     private func webhookSecret(contact: String?, url: String) async throws -> String? {
         guard let contact else { return nil }
-        let rows = try await client.query("SELECT definition::text FROM contacts WHERE name = \(contact)", logger: logger)
-        for try await definition in rows.decode(String.self) {
-            let decoded = try JSONDecoder().decode(Contact.self, from: Data(definition.utf8))
-            for case .webhook(let address, let secret) in decoded.channels where address == url { return secret }
-            return nil
+        var query = PostgresQuery(unsafeSQL: PagingStore.select(Contact.self, "WHERE name = $1"))
+        query.binds.append(contact)
+        let contacts: [Contact] = try await PagingStore.entities(client.query(query, logger: logger), cipher: cipher)
+        for found in contacts {
+            for case .webhook(let address, let secret) in found.channels where address == url { return secret }
         }
         return nil
     }

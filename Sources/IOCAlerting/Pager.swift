@@ -24,11 +24,17 @@ public struct Pager: Sendable {
 
     public let configuration: Configuration
     let logger: Logger
+    /// Opens contacts' channels and seals the outbox's addresses.
+    let cipher: DataCipher?
 
-    public init(configuration: Configuration = .init(), logger: Logger) {
+    public init(configuration: Configuration = .init(), logger: Logger, cipher: DataCipher? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.cipher = cipher
     }
+
+    /// The associated data of an outbox row's sealed address: its row and field.
+    public static func addressContext(outboxID: Int64) -> String { "notification_outbox/\(outboxID)/address" }
 
     /// One recipient: a channel of a contact, reached through a policy's step.
     struct Recipient: Hashable {
@@ -70,7 +76,7 @@ public struct Pager: Sendable {
     public func page(alertID: Int64, kind: AlertStateMachine.NotificationKind, at time: Timestamp, on connection: PostgresConnection) async throws -> Int {
         guard let alert = try await alertRow(alertID, on: connection) else { return 0 }
         let now = Timestamp.now
-        let paging = try await PagingStore.load(on: connection, logger: logger)
+        let paging = try await PagingStore.load(on: connection, cipher: cipher, logger: logger)
         var recipients: [Recipient] = []
         switch kind {
         case .fired:
@@ -101,7 +107,7 @@ public struct Pager: Sendable {
             try await connection.query("UPDATE alerts SET next_page_at = NULL WHERE id = \(alertID)", logger: logger)
             return 0
         }
-        let paging = try await PagingStore.load(on: connection, logger: logger)
+        let paging = try await PagingStore.load(on: connection, cipher: cipher, logger: logger)
         let schedule = Self.schedule(paging.policies(for: alert))
         var next = alert.nextPage
         var queued = 0
@@ -165,11 +171,12 @@ public struct Pager: Sendable {
 
     private func previousRecipients(_ alertID: Int64, paging: PagingStore.Snapshot, on connection: PostgresConnection) async throws -> [Recipient] {
         let rows = try await connection.query("""
-            SELECT DISTINCT contact, channel, address FROM notification_outbox
+            SELECT id, contact, channel, address_sealed FROM notification_outbox
             WHERE alert_id = \(alertID) AND status <> 'suppressed' AND contact IS NOT NULL
             """, logger: logger)
         var result: [Recipient] = []
-        for try await (name, channel, address) in rows.decode((String, String, String).self) {
+        for try await (id, name, channel, sealed) in rows.decode((Int64, String, String, String).self) {
+            let address = try cipher.required().open(sealed, context: Self.addressContext(outboxID: id))
             guard let contact = paging.contacts[name],
                   let match = contact.channels.first(where: { $0.kind.rawValue == channel && $0.address == address }) else { continue }
             result.append(Recipient(contact: name, channel: match, language: language(of: contact), policy: nil, step: nil))
@@ -197,10 +204,15 @@ public struct Pager: Sendable {
             let payload = try Self.payload(alert: alert, kind: kind, facts: facts, text: rendered.text, at: time)
             let status = silence == nil ? "pending" : "suppressed"
             let note: String? = silence.map { "silenced by silence \($0.id ?? 0) (\($0.comment.isEmpty ? $0.createdBy : $0.comment))" }
+            var outboxID: Int64 = 0
+            for try await id in try await connection.query("SELECT nextval(pg_get_serial_sequence('notification_outbox', 'id'))", logger: logger).decode(Int64.self) {
+                outboxID = id
+            }
+            let address = try cipher.required().seal(recipient.channel.address, context: Self.addressContext(outboxID: outboxID))
             try await connection.query("""
-                INSERT INTO notification_outbox (alert_id, kind, policy, step, contact, channel, address, subject, body, payload, status, last_error)
-                VALUES (\(alert.id), \(kind), \(recipient.policy), \(recipient.step.map(Int32.init)), \(recipient.contact),
-                    \(recipient.channel.kind.rawValue), \(recipient.channel.address), \(rendered.subject), \(rendered.text), \(payload)::jsonb,
+                INSERT INTO notification_outbox (id, alert_id, kind, policy, step, contact, channel, address_sealed, subject, body, payload, status, last_error)
+                VALUES (\(outboxID), \(alert.id), \(kind), \(recipient.policy), \(recipient.step.map(Int32.init)), \(recipient.contact),
+                    \(recipient.channel.kind.rawValue), \(address), \(rendered.subject), \(rendered.text), \(payload)::jsonb,
                     \(status), \(note))
                 """, logger: logger)
             if silence == nil { queued += 1 }

@@ -49,10 +49,10 @@ public struct EmailChannel: NotificationChannel {
         let result = Self.interpret(outcome, configuration: configuration, recipient: recipient)
         switch result {
         case .success(let receipt):
-            logger.debug("e-mail delivered", metadata: ["to": "\(recipient)", "message-id": "\(message.messageID)", "reply": "\(receipt.detail)"])
+            logger.debug("e-mail delivered", metadata: ["idempotency_key": "\(notification.idempotencyKey)", "message-id": "\(message.messageID)"])
             return receipt
         case .failure(let error):
-            logger.debug("e-mail not delivered", metadata: ["to": "\(recipient)", "error": "\(error.message)", "retryable": "\(error.retryable)"])
+            logger.debug("e-mail not delivered", metadata: ["idempotency_key": "\(notification.idempotencyKey)", "retryable": "\(error.retryable)"])
             throw error
         }
     }

@@ -407,6 +407,7 @@ struct BenchAlerts: AsyncParsableCommand {
         let receiver = try await LatencyReceiver.start(port: port)
         let bench = self
         let secret = "bench-secret-\(UInt64.random(in: 0...UInt64.max))"
+        let cipher = try dataCipherFromEnvironment()
         try await withDatabase(database, logger: logger) { client in
             var registry = RegistryFile()
             registry.units = [.init(code: "BENCH", name: "Benchmark", level: "province", parent: nil)]
@@ -419,7 +420,8 @@ struct BenchAlerts: AsyncParsableCommand {
             _ = try await RuleStore(client: client, logger: logger).importRules([AlertRule(
                 name: "bench: alarm level II", severity: .warning, scope: .station(code: "BENCH-ALERT", metric: "water_level"),
                 condition: .levels(.init(direction: .above, levels: [.init(name: "II", severity: .warning, threshold: .attribute("alarm_levels.II"))], hysteresis: 0.1)))])
-            _ = try await PagingStore(client: client, logger: logger).importConfiguration(PagingConfiguration(
+            // The server under test must have the same IOC_DATA_KEY (scripts/bench.sh exports one).
+            _ = try await PagingStore(client: client, logger: logger, cipher: cipher).importConfiguration(PagingConfiguration(
                 contacts: [Contact(name: "bench receiver", channels: [.webhook(url: "http://127.0.0.1:\(receiver.port)/hook", secret: secret)])],
                 escalationPolicies: [EscalationPolicy(name: "bench", match: .init(units: ["BENCH"]), steps: [.init(afterMinutes: 0, targets: [.contact("bench receiver")])])]))
         }

@@ -80,7 +80,6 @@ struct ImportPaging: AsyncParsableCommand {
         _ = bootstrapLogging
         let logger = try log.makeLogger("ioc.import-paging")
         var configurations: [PagingConfiguration] = []
-        var texts: [String] = []
         for file in files {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
@@ -94,15 +93,25 @@ struct ImportPaging: AsyncParsableCommand {
                 throw ValidationError("\(file): \(problem.field): \(problem.message)")
             }
             configurations.append(configuration)
-            texts.append(String(decoding: data, as: UTF8.self))
         }
-        let files = self.files, loaded = configurations, imported = texts
+        let files = self.files, loaded = configurations
+        // Contacts are stored sealed: without a key nothing is imported.
+        let cipher = try dataCipherFromEnvironment()
+        if cipher == nil, loaded.contains(where: { !$0.contacts.isEmpty }) {
+            throw ValidationError(DataCipherError.missingKey.message)
+        }
         try await withDatabase(database, logger: logger) { client in
-            let store = PagingStore(client: client, logger: logger)
-            for ((file, configuration), text) in zip(zip(files, loaded), imported) {
+            let store = PagingStore(client: client, logger: logger, cipher: cipher)
+            for (file, configuration) in zip(files, loaded) {
                 let count = try await store.importConfiguration(configuration)
+                // The audit log keeps the file without its personal data.
+                var audited = configuration
+                audited.contacts = configuration.contacts.map { $0.auditForm(with: cipher) }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 try await AuditLog(client: client, logger: logger).record(
-                    actor: AuditLog.commandLineActor, action: "import", entity: "paging", key: file, before: nil, after: text)
+                    actor: AuditLog.commandLineActor, action: "import", entity: "paging", key: file, before: nil,
+                    after: String(decoding: try encoder.encode(audited), as: UTF8.self))
                 print("import-paging: \(file): \(configuration.contacts.count) contacts, \(configuration.rotas.count) rotas, \(configuration.escalationPolicies.count) escalation policies (\(count) stored)")
             }
         }

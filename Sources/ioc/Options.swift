@@ -20,6 +20,14 @@ func setting(_ flag: Int?, env: String, default value: Int) throws -> Int {
     return value
 }
 
+/// The cipher of personal data at rest from `IOC_DATA_KEY` (and `IOC_DATA_KEY_PREVIOUS`); nil
+/// when no key is set.
+func dataCipherFromEnvironment() throws -> DataCipher? {
+    do { return try DataCipher.fromEnvironment(ProcessInfo.processInfo.environment) } catch {
+        throw ValidationError(error.message)
+    }
+}
+
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL postgres://user:password@host:port/db (env IOC_DATABASE_URL; default postgres://ioc@127.0.0.1:5432/ioc).")
     var databaseURL: String?

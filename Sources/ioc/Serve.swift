@@ -86,6 +86,45 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("metrics-access"), help: "Who may read /metrics: open (no token) or token (a viewer token or above) (env IOC_METRICS_ACCESS; default open).")
     var metricsAccess: String?
 
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body, bytes; larger is refused with 413 (env IOC_HTTP_MAX_BODY_BYTES; default 1048576).")
+    var maxBodyBytes: Int?
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request header section, bytes; larger is refused (400) and the connection closed (env IOC_HTTP_MAX_HEADER_BYTES; default 32768).")
+    var maxHeaderBytes: Int?
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per second per API token (per address without a valid token); over it, 429 with Retry-After; 0 turns limiting off (env IOC_HTTP_RATE_LIMIT; default 100).")
+    var rateLimit: Double?
+
+    @Option(name: .customLong("rate-limit-burst"), help: "Requests a token may send at once after a quiet spell (env IOC_HTTP_RATE_LIMIT_BURST; default 2000).")
+    var rateLimitBurst: Int?
+
+    @Option(name: .customLong("cors-origins"), help: "Origins whose web pages may call the API, comma-separated scheme://host[:port] (env IOC_CORS_ORIGINS; default none: no CORS headers).")
+    var corsOrigins: String?
+
+    /// The HTTP limits and CORS origins of the options and environment.
+    func hardening() throws -> HTTPHardening {
+        let body = try setting(maxBodyBytes, env: "IOC_HTTP_MAX_BODY_BYTES", default: HTTPHardening.defaultMaxBodyBytes)
+        guard HTTPHardening.maxBodyRange.contains(body) else {
+            throw ValidationError("--max-body-bytes must be \(HTTPHardening.maxBodyRange.lowerBound)…\(HTTPHardening.maxBodyRange.upperBound), not \(body)")
+        }
+        let header = try setting(maxHeaderBytes, env: "IOC_HTTP_MAX_HEADER_BYTES", default: HTTPHardening.defaultMaxHeaderBytes)
+        guard HTTPHardening.maxHeaderRange.contains(header) else {
+            throw ValidationError("--max-header-bytes must be \(HTTPHardening.maxHeaderRange.lowerBound)…\(HTTPHardening.maxHeaderRange.upperBound), not \(header)")
+        }
+        let rateText = rateLimit.map { "\($0)" } ?? setting(nil, env: "IOC_HTTP_RATE_LIMIT", default: "\(RateLimiter.Configuration.standard.rate)")
+        guard let rate = Double(rateText), rate.isFinite, rate >= 0 else {
+            throw ValidationError("--rate-limit must be a number of requests per second, 0 for none, not \(rateText)")
+        }
+        let burst = try setting(rateLimitBurst, env: "IOC_HTTP_RATE_LIMIT_BURST", default: Int(RateLimiter.Configuration.standard.burst))
+        guard burst >= 1 else { throw ValidationError("--rate-limit-burst must be at least 1, not \(burst)") }
+        let origins: Set<String>
+        do { origins = try HTTPHardening.parseOrigins(setting(corsOrigins, env: "IOC_CORS_ORIGINS", default: "")) } catch {
+            throw ValidationError("--cors-origins: \(error.message)")
+        }
+        return HTTPHardening(maxBodyBytes: body, maxHeaderBytes: header,
+                             rateLimit: rate == 0 ? .off : .init(rate: rate, burst: Double(burst)), corsOrigins: origins)
+    }
+
     func run() async throws {
         do { try await serve() } catch let error as PSQLError {
             throw StorageError(.database, "PostgreSQL at \(DatabaseConfiguration.redacted(database.url)): \(error.databaseSummary)")
@@ -137,6 +176,7 @@ struct Serve: AsyncParsableCommand {
         guard ["open", "token"].contains(metricsAccessName) else {
             throw ValidationError("--metrics-access must be open or token, not \(metricsAccessName)")
         }
+        let hardening = try hardening()
         let layouts = DashboardLayouts(directory: URL(fileURLWithPath: setting(dashboardsDir, env: "IOC_DASHBOARDS_DIR", default: "dashboards"), isDirectory: true))
         let pagerConfiguration = Pager.Configuration(
             publicURL: setting(publicURL, env: "IOC_PUBLIC_URL", default: "http://localhost:\(port)"), defaultLanguage: messageLanguage)
@@ -148,7 +188,7 @@ struct Serve: AsyncParsableCommand {
             try await serve(logger: logger, metrics: metrics, endpoint: endpoint, port: port, retention: retention,
                             writerConfiguration: writerConfiguration, refresh: refresh, rollupInterval: rollupInterval,
                             shards: shards, tick: tick, derivedInterval: derivedInterval, congestion: congestion, pagerConfiguration: pagerConfiguration, httpClient: httpClient,
-                            dashboard: (layouts, staleAfter), metricsOpen: metricsAccessName == "open")
+                            dashboard: (layouts, staleAfter), metricsOpen: metricsAccessName == "open", hardening: hardening)
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -159,9 +199,11 @@ struct Serve: AsyncParsableCommand {
     private func serve(
         logger: Logger, metrics: PrometheusCollectorRegistry, endpoint: MQTTEndpoint, port: Int, retention: Int,
         writerConfiguration: WriterConfiguration, refresh: Int, rollupInterval: Int, shards: Int, tick: Int, derivedInterval: Int, congestion: CongestionThresholds,
-        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int), metricsOpen: Bool
+        pagerConfiguration: Pager.Configuration, httpClient: HTTPClient, dashboard: (layouts: DashboardLayouts, staleAfter: Int), metricsOpen: Bool,
+        hardening: HTTPHardening
     ) async throws {
         let channels = try ChannelRegistry.fromEnvironment(ProcessInfo.processInfo.environment, client: httpClient, logger: logger)
+        let cipher = try dataCipherFromEnvironment()
 
         let client = try database.makeClient(logger: logger, maximumConnections: writerConfiguration.lanes + 8)
         logger.info("starting", metadata: ["database": "\(DatabaseConfiguration.redacted(database.url))", "broker": "\(endpoint)", "http_port": "\(port)"])
@@ -180,9 +222,10 @@ struct Serve: AsyncParsableCommand {
             let snapshot = try await store.load()
             registry.replace(with: snapshot)
             logger.info("registry loaded", metadata: ["gateways": "\(snapshot.gateways.count)", "stations": "\(snapshot.stations.count)", "sensors": "\(snapshot.sensorCount)"])
+            try await sealPersonalData(client: client, cipher: cipher, logger: logger)
 
-            let pager = Pager(configuration: pagerConfiguration, logger: logger)
-            let dispatcher = NotificationDispatcher(client: client, logger: logger) { channels.channel(for: $0) }
+            let pager = Pager(configuration: pagerConfiguration, logger: logger, cipher: cipher)
+            let dispatcher = NotificationDispatcher(client: client, logger: logger, cipher: cipher) { channels.channel(for: $0) }
             let pipeline = AlertPipeline(
                 client: client, configuration: PipelineConfiguration(shards: shards, tickInterval: .milliseconds(tick)),
                 pager: pager, logger: logger, onNotificationsQueued: { dispatcher.wake() })
@@ -219,14 +262,15 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(host: setting(httpHost, env: "IOC_HTTP_HOST", default: "127.0.0.1"), port: port),
                 readiness: readiness, metrics: metrics,
                 access: AccessControl(authenticator: TokenAuthenticator(store: APITokenStore(client: client, logger: logger), logger: logger),
-                                      metricsOpen: metricsOpen, audit: AuditLog(client: client, logger: logger)),
+                                      metricsOpen: metricsOpen, audit: AuditLog(client: client, logger: logger), rateLimit: hardening.rateLimit),
                 rules: RuleStore(client: client, logger: logger),
                 alerting: AlertingEndpoints(
-                    pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
-                    silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
+                    pipeline: pipeline, alerts: AlertStore(client: client, logger: logger, cipher: cipher),
+                    silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger, cipher: cipher)),
                 dashboard: DashboardEndpoints(
                     store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter, live: live),
                 live: live,
+                hardening: hardening,
                 logger: logger
             )
             // Dependency order: shutdown runs in reverse, so HTTP stops first and the writer last.
@@ -260,6 +304,23 @@ struct Serve: AsyncParsableCommand {
             group.cancelAll()
         }
     }
+}
+
+/// Before paging can happen: with a key, seals what is still plaintext (rows from before
+/// migration 012) or sealed with an earlier key; without one, refuses to start while contacts or
+/// notifications exist, since their data could be neither read nor kept sealed.
+func sealPersonalData(client: PostgresClient, cipher: DataCipher?, logger: Logger) async throws {
+    let sealer = PersonalDataSealer(client: client, cipher: cipher, logger: logger)
+    guard cipher != nil else {
+        let (contacts, notifications) = try await sealer.rowsHoldingPersonalData()
+        if contacts + notifications > 0 {
+            throw ValidationError("the database holds \(contacts) contacts and \(notifications) notifications with personal data, and "
+                + DataCipherError.missingKey.message + ". If the data was sealed with a key that is lost, the contacts must be entered again")
+        }
+        logger.warning("IOC_DATA_KEY is not set: contacts cannot be created until it is (see README, Security)")
+        return
+    }
+    try await sealer.sealAll()
 }
 
 /// Checks the registry's version periodically and reloads it when it changed, so new stations are

@@ -27,13 +27,13 @@ struct AccessTests {
     func makeRouter(_ client: PostgresClient, metricsOpen: Bool = false) -> Router<APIRequestContext> {
         let logger = env.logger
         let pipeline = AlertPipeline(client: client, configuration: .init(shards: 1, tickInterval: .seconds(1), reloadInterval: .seconds(3600)),
-                                     pager: Pager(logger: logger), logger: logger)
+                                     pager: Pager(logger: logger, cipher: env.dataCipher), logger: logger)
         let layouts = DashboardLayouts(directory: DashboardAPITests.repository.appendingPathComponent("dashboards"))
         return APIServer.makeRouter(
             readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client, metricsOpen: metricsOpen),
             rules: RuleStore(client: client, logger: logger),
-            alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
-                                        silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)),
+            alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: logger, cipher: env.dataCipher),
+                                        silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger, cipher: env.dataCipher)),
             dashboard: DashboardEndpoints(store: DashboardStore(client: client, logger: logger), layouts: layouts),
             live: LiveHub(client: client, configuration: .init(), logger: logger))
     }

@@ -30,7 +30,7 @@ struct AlertPipelineTests {
     ) async throws -> T {
         let logger = env.logger
         let pipeline = AlertPipeline(client: client, configuration: .init(shards: 2, tickInterval: tick, reloadInterval: .seconds(3600)),
-                                     pager: Pager(logger: env.logger), logger: logger)
+                                     pager: Pager(logger: env.logger, cipher: env.dataCipher), logger: logger)
         let writer = ReadingWriter(client: client, configuration: .init(lanes: 1), logger: env.logger) { batch in
             await pipeline.submit(batch.readings)
         }
@@ -288,7 +288,7 @@ struct AlertPipelineTests {
         try await env.withFreshDatabase { client, _ in
             let sensor = try await setUp(client, rules: [Self.floodRule])
             let other = try await sensorID(client, station: "T-RIVER-2", metric: "water_level")
-            _ = try await PagingStore(client: client, logger: env.logger).importConfiguration(paging)
+            _ = try await PagingStore(client: client, logger: env.logger, cipher: env.dataCipher).importConfiguration(paging)
             let now = Timestamp(seconds: Date().timeIntervalSince1970)
             _ = try await SilenceStore(client: client, logger: env.logger).create(Silence(
                 matchers: .init(station: "T-RIVER-2"), startsAt: now.adding(seconds: -60), endsAt: now.adding(seconds: 3600), createdBy: "test"))
@@ -304,7 +304,7 @@ struct AlertPipelineTests {
             #expect(try await count(client, "SELECT count(*) FROM alert_events WHERE kind = 'notification_suppressed'") == 1)
 
             // Nothing is due yet; five minutes later the second step is.
-            let escalation = EscalationService(client: client, pager: Pager(logger: env.logger), logger: env.logger, onNotificationsQueued: {})
+            let escalation = EscalationService(client: client, pager: Pager(logger: env.logger, cipher: env.dataCipher), logger: env.logger, onNotificationsQueued: {})
             #expect(try await escalation.runOnce() == 0)
             try await client.query("UPDATE alerts SET paged_at = paged_at - interval '6 minutes', next_page_at = next_page_at - interval '6 minutes'")
             #expect(try await escalation.runOnce() == 1)

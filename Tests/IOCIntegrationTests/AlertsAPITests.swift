@@ -25,12 +25,12 @@ struct AlertsAPITests {
     /// The router with a running pipeline; `body` gets the test client and the writer feeding it.
     func withAPI(_ client: PostgresClient, _ body: @Sendable (any TestClientProtocol, ReadingWriter) async throws -> Void) async throws {
         let pipeline = AlertPipeline(client: client, configuration: .init(shards: 2, tickInterval: .milliseconds(50), reloadInterval: .seconds(3600)),
-                                     pager: Pager(logger: env.logger), logger: env.logger)
+                                     pager: Pager(logger: env.logger, cipher: env.dataCipher), logger: env.logger)
         let writer = ReadingWriter(client: client, configuration: .init(lanes: 1), logger: env.logger) { await pipeline.submit($0.readings) }
         let router = APIServer.makeRouter(
             readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client), rules: RuleStore(client: client, logger: env.logger),
-            alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: env.logger),
-                                        silences: SilenceStore(client: client, logger: env.logger), paging: PagingStore(client: client, logger: env.logger)))
+            alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: env.logger, cipher: env.dataCipher),
+                                        silences: SilenceStore(client: client, logger: env.logger), paging: PagingStore(client: client, logger: env.logger, cipher: env.dataCipher)))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await pipeline.run() }
             defer { group.cancelAll() }

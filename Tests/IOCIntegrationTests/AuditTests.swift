@@ -31,12 +31,12 @@ struct AuditTests {
             let logger = env.logger
             _ = try await RegistryImporter(client: client, logger: logger).importRegistry(testRegistry)
             let pipeline = AlertPipeline(client: client, configuration: .init(shards: 1, tickInterval: .seconds(1), reloadInterval: .seconds(3600)),
-                                         pager: Pager(logger: logger), logger: logger)
+                                         pager: Pager(logger: logger, cipher: env.dataCipher), logger: logger)
             let router = APIServer.makeRouter(
                 readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(), access: testAccess(client),
                 rules: RuleStore(client: client, logger: logger),
-                alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: logger),
-                                            silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger)))
+                alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: logger, cipher: env.dataCipher),
+                                            silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger, cipher: env.dataCipher)))
             let adminToken = try await makeToken(client, .admin, name: "an-admin")
             let operatorToken = try await makeToken(client, .operator, name: "binh-operator")
             let viewerToken = try await makeToken(client, .viewer, name: "viewer")

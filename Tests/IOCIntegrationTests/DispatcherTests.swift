@@ -29,23 +29,20 @@ struct DispatcherTests {
         }) { base, received in
             try await env.withFreshDatabase { client, _ in
                 let secret = "dispatcher-test-secret-0123"
-                _ = try await PagingStore(client: client, logger: env.logger).importConfiguration(PagingConfiguration(contacts: [
+                _ = try await PagingStore(client: client, logger: env.logger, cipher: env.dataCipher).importConfiguration(PagingConfiguration(contacts: [
                     Contact(name: "Ops", channels: [.webhook(url: "\(base)/ops", secret: secret)]),
                     Contact(name: "Dead", channels: [.webhook(url: "\(base)/dead", secret: secret)]),
                 ]))
                 // Rows as a previous run of the pipeline left them (no alert needed for delivery).
                 for (contact, path) in [("Dead", "dead"), ("Ops", "ops")] {
-                    try await client.query("""
-                        INSERT INTO notification_outbox (kind, contact, channel, address, subject, body, payload)
-                        VALUES ('fired', \(contact), 'webhook', \("\(base)/\(path)"), 'subject', 'text', '{"alert_id": 7}')
-                        """)
+                    try await env.queueNotification(client, contact: contact, channel: "webhook", address: "\(base)/\(path)")
                 }
                 try await withNotifyHTTPClient { http in
                     let channels = ChannelRegistry([WebhookChannel(client: http, timeout: .seconds(20))])
                     let dispatcher = NotificationDispatcher(
                         client: client,
                         configuration: .init(pollInterval: .milliseconds(100), retryInitialDelay: .milliseconds(200), retryMaxDelay: .seconds(1)),
-                        logger: env.logger) { channels.channel(for: $0) }
+                        logger: env.logger, cipher: env.dataCipher) { channels.channel(for: $0) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await dispatcher.run() }
                         defer { group.cancelAll() }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import IOCAlerting
 import IOCAPI
 import IOCCore
 import IOCIngest
@@ -15,14 +16,28 @@ struct TestEnvironment {
     let databaseURL: String
     let mqttURL: String
     let credentials: [String: String]
+    /// The key of contacts' personal data (IOC_TEST_DATA_KEY).
+    let dataCipher: DataCipher
 
     static func load() throws -> TestEnvironment {
         let env = ProcessInfo.processInfo.environment
-        guard let db = env["IOC_TEST_DATABASE_URL"], let mqtt = env["IOC_TEST_MQTT_URL"], let credentialsPath = env["IOC_TEST_MQTT_CREDENTIALS"] else {
-            throw TestSetupError("IOC_TEST_DATABASE_URL, IOC_TEST_MQTT_URL and IOC_TEST_MQTT_CREDENTIALS are not set: run the tests with scripts/test.sh, which starts PostgreSQL and Mosquitto")
+        guard let db = env["IOC_TEST_DATABASE_URL"], let mqtt = env["IOC_TEST_MQTT_URL"], let credentialsPath = env["IOC_TEST_MQTT_CREDENTIALS"],
+              let dataKey = env["IOC_TEST_DATA_KEY"] else {
+            throw TestSetupError("IOC_TEST_DATABASE_URL, IOC_TEST_MQTT_URL, IOC_TEST_MQTT_CREDENTIALS and IOC_TEST_DATA_KEY are not set: run the tests with scripts/test.sh, which starts PostgreSQL and Mosquitto")
         }
         let credentials = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: credentialsPath)))
-        return TestEnvironment(databaseURL: db, mqttURL: mqtt, credentials: credentials)
+        return TestEnvironment(databaseURL: db, mqttURL: mqtt, credentials: credentials, dataCipher: try DataCipher(key: dataKey))
+    }
+
+    /// Puts a pending notification in the outbox as the pager does: its address sealed for its row.
+    func queueNotification(_ client: PostgresClient, contact: String, channel: String, address: String, payload: String = #"{"alert_id": 7}"#) async throws {
+        var id: Int64 = 0
+        for try await next in try await client.query("SELECT nextval(pg_get_serial_sequence('notification_outbox', 'id'))").decode(Int64.self) { id = next }
+        let sealed = try dataCipher.seal(address, context: Pager.addressContext(outboxID: id))
+        try await client.query("""
+            INSERT INTO notification_outbox (id, kind, contact, channel, address_sealed, subject, body, payload)
+            VALUES (\(id), 'fired', \(contact), \(channel), \(sealed), 'subject', 'text', \(payload)::jsonb)
+            """)
     }
 
     var logger: Logger {
