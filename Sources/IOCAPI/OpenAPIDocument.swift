@@ -751,6 +751,78 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "409": {description: "The request is made with this very token.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/gateways:
+    get:
+      summary: Gateways (admin) with the state of their broker accounts
+      responses:
+        "200":
+          description: Every registered gateway. broker_account is unknown for all when the broker does not answer.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [gateways]
+                properties:
+                  gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Register a gateway and create its broker account (admin); its password is in this answer only
+      description: |
+        The gateway's MQTT user name is its code; it may publish only under ioc/v1/{code}/#. A gateway
+        a registry import created (without a broker account) is adopted. If the broker fails after
+        the gateway is registered (503), the gateway stays registered without an account: post again.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [code, unit]
+              properties:
+                code: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
+                unit: {type: string, minLength: 1, maxLength: 64, description: "An administrative unit code."}
+                name: {type: [string, "null"], maxLength: 200}
+      responses:
+        "201": {$ref: "#/components/responses/GatewayWithPassword"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "409": {description: "The broker already has an account for this gateway: rotate its password instead.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+  /api/v1/gateways/{code}/rotate:
+    parameters:
+      - {name: code, in: path, required: true, schema: {type: string}}
+    post:
+      summary: Give the gateway a new broker password (admin), shown in this answer only; the old one stops working at once
+      responses:
+        "200": {$ref: "#/components/responses/GatewayWithPassword"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {description: "The gateway has no broker account: POST /api/v1/gateways creates it.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+  /api/v1/gateways/{code}/disable:
+    parameters:
+      - {name: code, in: path, required: true, schema: {type: string}}
+    post:
+      summary: Disable a gateway (admin); the broker disconnects it and refuses it, ingest ignores it
+      responses:
+        "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+  /api/v1/gateways/{code}/enable:
+    parameters:
+      - {name: code, in: path, required: true, schema: {type: string}}
+    post:
+      summary: Enable a gateway (admin); it may connect again with its password
+      responses:
+        "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
   /api/v1/audit:
     get:
       summary: The audit log (admin), newest first
@@ -825,10 +897,35 @@ components:
     Conflict: {description: "The alert is not in a state that allows this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     TooLarge: {description: "The body is over 1 MiB.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Unavailable: {description: "PostgreSQL could not be reached or answered with an error.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    BrokerUnavailable: {description: "PostgreSQL or the broker could not be reached, or the broker did not answer in time; the message says which and what state is left.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    BrokerRefused: {description: "The broker's dynamic-security plugin refused the change.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    GatewayWithPassword:
+      description: The gateway and its broker password, shown once.
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [gateway, password]
+            properties:
+              gateway: {$ref: "#/components/schemas/Gateway"}
+              password: {type: string, description: "48 hex digits; the gateway's MQTT password (user name: its code)."}
     ContactList: {description: "Contacts.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Contact"}}}}}}}
     RotaList: {description: "Rotas.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Rota"}}}}}}}
     PolicyList: {description: "Escalation policies.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/EscalationPolicy"}}}}}}}
   schemas:
+    Gateway:
+      type: object
+      required: [code, name, unit, enabled, status, last_seen_at, broker_account, created_at, updated_at]
+      properties:
+        code: {type: string}
+        name: {type: string}
+        unit: {type: [string, "null"]}
+        enabled: {type: boolean}
+        status: {type: string, enum: [unknown, online, offline]}
+        last_seen_at: {type: [string, "null"], format: date-time}
+        broker_account: {type: string, enum: [active, disabled, missing, unknown], description: "missing: no broker account, the gateway cannot connect; unknown: the broker did not answer."}
+        created_at: {type: string, format: date-time}
+        updated_at: {type: string, format: date-time}
     Token:
       type: object
       required: [name, role, unit, prefix, created_at, expires_at, last_used_at, revoked_at, valid]
