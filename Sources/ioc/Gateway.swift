@@ -17,6 +17,11 @@ struct Gateway: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Rotate.self]
     )
 
+    /// A failure that is not a usage error: printed without the usage text.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
     struct BrokerOptions: ParsableArguments {
         @Option(name: .customLong("mqtt-url"), help: "The IOC's broker account mqtt://ioc:password@host:port (env IOC_MQTT_URL; default mqtt://127.0.0.1:1883).")
         var mqttURL: String?
@@ -50,9 +55,9 @@ struct Gateway: AsyncParsableCommand {
             } catch let error as GatewayValidationError {
                 throw ValidationError(error.message)
             } catch let error as GatewayAccountError {
-                throw ValidationError(error.message)
+                throw Failure(description: error.message)
             } catch let error as GatewayNotFoundError {
-                throw ValidationError("\(error); ioc gateway list shows them")
+                throw Failure(description: "\(error); ioc gateway list shows them")
             }
         }
 
