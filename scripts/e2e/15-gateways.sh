@@ -21,7 +21,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 SERVE_PID=""
 cleanup() {
-    [[ -n "$SERVE_PID" ]] && kill "$SERVE_PID" 2>/dev/null || true
+    if [[ -n "$SERVE_PID" ]]; then kill "$SERVE_PID" 2>/dev/null || true; fi
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -127,6 +127,7 @@ publish "$A" "$PASS_A" "ioc/v1/$A/raw/ST-A-$RUN/water_level" 1.6 >/dev/null || f
 wait_for_readings "ST-A-$RUN" 1.5,1.6
 sleep 2
 [[ "$(readings "ST-A-$RUN")" == 1.5,1.6 ]] || fail "A's readings: $(readings "ST-A-$RUN"): the ioc account published one"
+# shellcheck disable=SC2016 # $SYS is a topic, not a variable
 for topic in '$SYS/#' 'other/#' '#'; do
     out=$(mosquitto_sub -h 127.0.0.1 -p "$PORT" -u ioc -P "$IOC_PASS" -i "e2e-gw-sub-$RUN" -t "$topic" -C 1 -W 3 -d 2>&1 || true)
     grep -q "Subscribed (mid: 1): 128" <<<"$out" || fail "the ioc account's subscription to $topic was not refused: $out"
