@@ -801,35 +801,15 @@ paths:
         "409": {description: "The gateway has no broker account: POST /api/v1/gateways creates it.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "502": {$ref: "#/components/responses/BrokerRefused"}
         "503": {$ref: "#/components/responses/BrokerUnavailable"}
-  /api/v1/gateways/{code}/disable:
-    parameters:
-      - {name: code, in: path, required: true, schema: {type: string}}
-    post:
-      summary: Disable a gateway (admin); the broker disconnects it and refuses it, ingest ignores it
-      responses:
-        "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "502": {$ref: "#/components/responses/BrokerRefused"}
-        "503": {$ref: "#/components/responses/BrokerUnavailable"}
-  /api/v1/gateways/{code}/enable:
-    parameters:
-      - {name: code, in: path, required: true, schema: {type: string}}
-    post:
-      summary: Enable a gateway (admin); it may connect again with its password
-      responses:
-        "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "502": {$ref: "#/components/responses/BrokerRefused"}
-        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+\#(gatewayActionPath("disable", summary: "Disable a gateway (admin); the broker disconnects it and refuses it, ingest ignores it"))
+\#(gatewayActionPath("enable", summary: "Enable a gateway (admin); it may connect again with its password"))
   /api/v1/audit:
     get:
       summary: The audit log (admin), newest first
-      description: Every change of rules, silences, contacts, rotas, escalation policies and tokens and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
+      description: Every change of rules, silences, contacts, rotas, escalation policies, tokens and gateways and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
       parameters:
         - {name: actor, in: query, required: false, schema: {type: string}}
-        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, acknowledge, resolve, assign, comment", schema: {type: string}}
+        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, provision, rotate, acknowledge, resolve, assign, comment", schema: {type: string}}
         - {name: entity, in: query, required: false, description: "rule, silence, contact, rota, escalation_policy, token, alert, rules, paging", schema: {type: string}}
         - {name: key, in: query, required: false, description: "The entity's id or name.", schema: {type: string}}
         - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
@@ -1293,6 +1273,23 @@ components:
 
     /// The paths of a configuration collection (contacts, rotas, escalation policies): list and
     /// create at `path`, read, replace and delete at `path/{id}`, all answering alike.
+    /// `POST /api/v1/gateways/{code}/ACTION`, answering the gateway.
+    static func gatewayActionPath(_ action: String, summary: String) -> String {
+        """
+          /api/v1/gateways/{code}/\(action):
+            parameters:
+              - {name: code, in: path, required: true, schema: {type: string}}
+            post:
+              summary: \(summary)
+              responses:
+                "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "502": {$ref: "#/components/responses/BrokerRefused"}
+                "503": {$ref: "#/components/responses/BrokerUnavailable"}
+        """
+    }
+
     static func collectionPaths(_ path: String, list: String, noun: String, short: String, schema: String, listResponse: String) -> String {
         let one = noun.split(separator: " ", maxSplits: 1).last.map(String.init) ?? noun
         let ref = "{$ref: \"#/components/schemas/\(schema)\"}"

@@ -123,6 +123,12 @@ struct Gateway: AsyncParsableCommand {
         }
     }
 
+    static func setEnabled(_ code: String, _ enabled: Bool, _ common: Common) async throws {
+        let result = try await common.run { try await $0.setEnabled(code: code, enabled, actor: AuditLog.commandLineActor) }
+        common.emit(Gateway.object(result.gateway, broker: result.broker),
+                    text: "gateway: \(code) \(enabled ? "enabled" : "disabled") (broker account \(result.broker.rawValue))")
+    }
+
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Disable a gateway: the broker disconnects it and refuses its connections; ingest ignores its messages.")
@@ -131,11 +137,7 @@ struct Gateway: AsyncParsableCommand {
         var code: String
         @OptionGroup var common: Common
 
-        func run() async throws {
-            let code = self.code
-            let result = try await common.run { try await $0.setEnabled(code: code, false, actor: AuditLog.commandLineActor) }
-            common.emit(Gateway.object(result.gateway, broker: result.broker), text: "gateway: \(code) disabled (broker account \(result.broker.rawValue))")
-        }
+        func run() async throws { try await Gateway.setEnabled(code, false, common) }
     }
 
     struct Enable: AsyncParsableCommand {
@@ -145,11 +147,7 @@ struct Gateway: AsyncParsableCommand {
         var code: String
         @OptionGroup var common: Common
 
-        func run() async throws {
-            let code = self.code
-            let result = try await common.run { try await $0.setEnabled(code: code, true, actor: AuditLog.commandLineActor) }
-            common.emit(Gateway.object(result.gateway, broker: result.broker), text: "gateway: \(code) enabled (broker account \(result.broker.rawValue))")
-        }
+        func run() async throws { try await Gateway.setEnabled(code, true, common) }
     }
 
     struct List: AsyncParsableCommand {
@@ -168,11 +166,7 @@ struct Gateway: AsyncParsableCommand {
                 let g = item.gateway
                 return [g.code, g.name.isEmpty ? "-" : g.name, g.unit ?? "-", g.enabled ? "yes" : "no", item.broker.rawValue, g.status, g.lastSeenAt?.rfc3339 ?? "-"]
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces))
-            }
+            printTable(rows)
         }
     }
 }
