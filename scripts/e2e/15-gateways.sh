@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gateways' broker accounts (Mosquitto's dynamic-security plugin) against the real broker and
-# PostgreSQL that scripts/test.sh started, through `ioc gateway` and /api/v1/gateways:
+# PostgreSQL that scripts/test.sh started, through `ioc gateway` and /api/v1/gateways (an add that
+# the broker refuses changes nothing), and then:
 #   1. an anonymous client is refused;
 #   2. gateway A's publish under gateway B's prefix is dropped by the broker: nothing is stored for
 #      B (no reading, no dead letter), while B's own readings and A's are stored;
@@ -91,6 +92,13 @@ api POST /api/v1/gateways "{\"code\":\"$B\",\"unit\":\"PY\"}" >/dev/null
 [[ "$(cat "$WORK/status")" == 409 ]] || fail "a second add of $B answered $(cat "$WORK/status"), not 409"
 api POST /api/v1/gateways '{"code":"bad/code","unit":"PY"}' >/dev/null
 [[ "$(cat "$WORK/status")" == 400 ]] || fail "a code with / answered $(cat "$WORK/status"), not 400"
+# The broker refusing the IOC's account (a wrong password): nothing changes, the error says why.
+C="E2E-GWC-$RUN"
+if out=$("$IOC_BIN" gateway add "$C" --unit PY --database-url "$DB_URL" --mqtt-url "mqtt://ioc:wrong@127.0.0.1:$PORT" --broker-timeout 5 2>&1); then
+    fail "ioc gateway add succeeded with a wrong broker password"
+fi
+grep -q "refused the connection" <<<"$out" || fail "add with the broker refusing: unexpected error: $out"
+[[ "$(sql "SELECT count(*) FROM gateways WHERE code = '$C'")" == 0 ]] || fail "add registered $C although the broker refused"
 listed=$(api GET /api/v1/gateways)
 LISTED=$listed python3 - "$A" "$B" <<'EOF' || fail "GET /api/v1/gateways: $listed"
 import json, os, sys
@@ -98,7 +106,7 @@ states = {g["code"]: g["broker_account"] for g in json.loads(os.environ["LISTED"
 assert states[sys.argv[1]] == "active" and states[sys.argv[2]] == "active", states
 assert states["GW-PY-HYDRO-01"] in ("active", "missing"), states
 EOF
-ok "gateways added through the API and the CLI (imported rows adopted), listed with their accounts"
+ok "gateways added through the API and the CLI (imported rows adopted), listed with their accounts; nothing changes when the broker refuses"
 
 # --- 1. anonymous ---------------------------------------------------------------------------------
 if out=$(mosquitto_pub -h 127.0.0.1 -p "$PORT" -i "e2e-gw-anon-$RUN" -q 1 -t "ioc/v1/$A/status" -m online 2>&1); then
