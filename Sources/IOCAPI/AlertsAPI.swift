@@ -3,6 +3,7 @@ import Hummingbird
 import IOCAlerting
 import IOCCore
 import IOCStorage
+import Logging
 
 /// What the alerting endpoints work with.
 public struct AlertingEndpoints: Sendable {
@@ -33,9 +34,10 @@ enum AlertsAPI {
 
     static func addRoutes(to router: Router<APIRequestContext>, endpoints: AlertingEndpoints, auditor: Auditor) {
         let alerts = router.group("/api/v1/alerts")
-        alerts.get { request, _ in
+        alerts.get { request, context in
             await RulesAPI.respond {
-                let filter = try filter(request)
+                var filter = try filter(request)
+                filter.scope = UnitScope(context).unit
                 let list = try await endpoints.alerts.list(filter)
                 return APIJSON.response(AlertList(alerts: list, next_before: list.count == filter.limit ? list.last?.id : nil))
             }
@@ -43,7 +45,7 @@ enum AlertsAPI {
         alerts.get(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
-                guard let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
+                let alert = try await visibleAlert(id, context, endpoints)
                 return APIJSON.response(AlertDetail(
                     alert: alert, events: try await endpoints.alerts.events(of: id),
                     notifications: try await endpoints.alerts.notifications(of: id)))
@@ -54,7 +56,7 @@ enum AlertsAPI {
                 let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
-                let before = try await endpoints.alerts.get(id)
+                let before: AlertRecord? = try await visibleAlert(id, context, endpoints)
                 let after = try await endpoints.pipeline.acknowledge(alertID: id, by: actor)
                 try await auditor.record(context, "acknowledge", "alert", key: "\(id)", before: before, after: after)
                 return APIJSON.response(after)
@@ -65,7 +67,7 @@ enum AlertsAPI {
                 let id = try pathID(context)
                 let body = try await APIJSON.decode(ActorBody.self, from: request)
                 let actor = try person(body.by)
-                let before = try await endpoints.alerts.get(id)
+                let before: AlertRecord? = try await visibleAlert(id, context, endpoints)
                 if let comment = body.comment, !comment.isEmpty { _ = try await endpoints.alerts.comment(id, by: actor, text: comment) }
                 let after = try await endpoints.pipeline.resolve(alertID: id, by: actor)
                 try await auditor.record(context, "resolve", "alert", key: "\(id)", before: before, after: after)
@@ -78,7 +80,7 @@ enum AlertsAPI {
                 let body = try await APIJSON.decode(AssignBody.self, from: request)
                 let actor = try person(body.by)
                 let assignee = body.assignee.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-                let before = try await endpoints.alerts.get(id)
+                let before: AlertRecord? = try await visibleAlert(id, context, endpoints)
                 guard try await endpoints.alerts.assign(id, to: assignee, by: actor), let alert = try await endpoints.alerts.get(id) else { throw notFound(id) }
                 try await auditor.record(context, "assign", "alert", key: "\(id)", before: before, after: alert)
                 return APIJSON.response(alert)
@@ -95,6 +97,7 @@ enum AlertsAPI {
                 guard body.text.count <= 4000 else {
                     throw APIError(.badRequest, "invalid_comment", "a comment has at most 4000 characters, this one \(body.text.count)", field: "text")
                 }
+                _ = try await visibleAlert(id, context, endpoints)
                 guard try await endpoints.alerts.comment(id, by: actor, text: body.text) else { throw notFound(id) }
                 try await auditor.record(context, "comment", "alert", key: "\(id)", after: ["by": actor, "text": body.text])
                 return APIJSON.response(try await endpoints.alerts.events(of: id), status: .created)
@@ -102,15 +105,30 @@ enum AlertsAPI {
         }
 
         let silences = router.group("/api/v1/silences")
-        silences.get { request, _ in
+        let units = DashboardStore(client: endpoints.alerts.client, logger: Logger(label: "ioc.api.silences"))
+        silences.get { request, context in
             await RulesAPI.respond {
                 let current = request.uri.queryParameters.get("current") != "false"
-                return APIJSON.response(SilenceList(silences: try await endpoints.silences.list(current: current, now: Timestamp.now)))
+                var visible: [Silence] = []
+                for silence in try await endpoints.silences.list(current: current, now: Timestamp.now)
+                where try await confined(silence, to: UnitScope(context), units: units) {
+                    visible.append(silence)
+                }
+                return APIJSON.response(SilenceList(silences: visible))
             }
         }
         silences.post { request, context in
             await RulesAPI.respond {
-                let silence = try await APIJSON.decode(Silence.self, from: request)
+                var silence = try await APIJSON.decode(Silence.self, from: request)
+                let scope = UnitScope(context)
+                if let unit = scope.unit {
+                    // A token limited to a unit silences within it: with no unit or station of its
+                    // own, the silence is confined to the token's unit.
+                    if silence.matchers.unit == nil && silence.matchers.station == nil { silence.matchers.unit = unit }
+                    guard try await confined(silence, to: scope, units: units) else {
+                        throw APIError(.forbidden, "forbidden", "the token \(context.grant?.name ?? "") is limited to unit \(unit): a silence it makes needs a unit or station within \(unit)")
+                    }
+                }
                 let created = try await endpoints.silences.create(silence)
                 try await auditor.record(context, "create", "silence", key: "\(created.id ?? 0)", after: created)
                 return APIJSON.response(created, status: .created)
@@ -119,17 +137,14 @@ enum AlertsAPI {
         silences.get(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
-                guard let silence = try await endpoints.silences.get(id) else {
-                    throw APIError(.notFound, "not_found", "there is no silence \(id)")
-                }
-                return APIJSON.response(silence)
+                return APIJSON.response(try await visibleSilence(id, context, endpoints, units: units))
             }
         }
         // Ending a silence keeps it on record (what was suppressed stays explained).
         silences.delete(":id") { _, context in
             await RulesAPI.respond {
                 let id = try pathID(context)
-                let before = try await endpoints.silences.get(id)
+                let before = try await visibleSilence(id, context, endpoints, units: units)
                 guard let silence = try await endpoints.silences.expire(id, now: Timestamp.now) else {
                     throw APIError(.notFound, "not_found", "there is no silence \(id)")
                 }
@@ -137,6 +152,23 @@ enum AlertsAPI {
                 return APIJSON.response(silence)
             }
         }
+    }
+
+    /// Whether `silence` can only match alerts within `scope`: its unit or its station is there.
+    /// Every silence is within the whole province.
+    static func confined(_ silence: Silence, to scope: UnitScope, units: DashboardStore) async throws -> Bool {
+        guard scope.unit != nil else { return true }
+        if let unit = silence.matchers.unit, let path = try await units.unitPath(code: unit), scope.contains(unitPath: path) { return true }
+        if let station = silence.matchers.station, let path = try await units.stationUnitPath(code: station), scope.contains(unitPath: path) { return true }
+        return false
+    }
+
+    /// Silence `id` when it exists and is confined to the token's scope; the same 404 otherwise.
+    static func visibleSilence(_ id: Int64, _ context: APIRequestContext, _ endpoints: AlertingEndpoints, units: DashboardStore) async throws -> Silence {
+        guard let silence = try await endpoints.silences.get(id), try await confined(silence, to: UnitScope(context), units: units) else {
+            throw APIError(.notFound, "not_found", "there is no silence \(id)")
+        }
+        return silence
     }
 
     static func filter(_ request: Request) throws(APIError) -> AlertFilter {
@@ -194,6 +226,12 @@ enum AlertsAPI {
             throw APIError(.badRequest, "invalid_actor", "say who does this in \"by\" (1 to 200 characters)", field: "by")
         }
         return trimmed
+    }
+
+    /// Alert `id` when it exists and is in the token's scope; otherwise the same 404 for both.
+    static func visibleAlert(_ id: Int64, _ context: APIRequestContext, _ endpoints: AlertingEndpoints) async throws -> AlertRecord {
+        guard let alert = try await endpoints.alerts.get(id), UnitScope(context).contains(unitPath: alert.unitPath) else { throw notFound(id) }
+        return alert
     }
 
     static func notFound(_ id: Int64) -> APIError {

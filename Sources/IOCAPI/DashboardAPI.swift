@@ -29,11 +29,12 @@ enum DashboardAPI {
 
     static func addRoutes(to router: Router<APIRequestContext>, endpoints: DashboardEndpoints) {
         let store = endpoints.store
-        router.get("/api/v1/units") { request, _ in
+        router.get("/api/v1/units") { request, context in
             await respond {
+                let root = try await UnitScope(context).narrow(unit: request.uri.queryParameters.get("unit"), store: store)
                 let units = try await store.units()
                 var roots: [DashboardStore.UnitRow]
-                if let code = request.uri.queryParameters.get("unit") {
+                if let code = root {
                     guard let unit = units.first(where: { $0.code == code }) else { throw unknownUnit(code) }
                     roots = [unit]
                 } else {
@@ -65,9 +66,9 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/stations") { request, _ in
+        router.get("/api/v1/stations") { request, context in
             await respond {
-                var filter = try await stationFilter(request, endpoints: endpoints, statusAllowed: true)
+                var filter = try await stationFilter(request, context, endpoints: endpoints, statusAllowed: true)
                 let query = request.uri.queryParameters
                 let limit = try integer(query.get("limit"), field: "limit", in: 1...maxPageSize, default: defaultPageSize)
                 if let text = query.get("cursor") {
@@ -106,9 +107,9 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/stations.geojson") { request, _ in
+        router.get("/api/v1/stations.geojson") { request, context in
             await respond {
-                let filter = try await stationFilter(request, endpoints: endpoints, statusAllowed: true)
+                let filter = try await stationFilter(request, context, endpoints: endpoints, statusAllowed: true)
                 let now = Timestamp.now
                 let stations = try await store.stations(filter, now: now)
                 let latest = Dictionary(grouping: try await store.latest(ofStations: stations.map(\.id)), by: \.stationID)
@@ -151,15 +152,17 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/sensors") { request, _ in
+        router.get("/api/v1/sensors") { request, context in
             await respond {
+                let scope = UnitScope(context)
                 var ids: [Int32]?
                 let code = request.uri.queryParameters.get("station")
                 if let code {
+                    try await scope.check(station: code, store: store)
                     guard let id = try await store.stationID(code: code) else { throw unknownStation(code) }
                     ids = [id]
                 }
-                let sensors = try await store.sensors(ofStations: ids)
+                let sensors = try await store.sensors(ofStations: ids, under: scope.unit)
                 var json = JSONWriter(capacity: 96 * sensors.count + 64)
                 json.beginObject()
                 json.key("sensors"); json.beginArray()
@@ -172,9 +175,9 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/latest") { request, _ in
+        router.get("/api/v1/latest") { request, context in
             await respond {
-                let filter = try await stationFilter(request, endpoints: endpoints, statusAllowed: false)
+                let filter = try await stationFilter(request, context, endpoints: endpoints, statusAllowed: false)
                 if let live = endpoints.live, live.isReady {
                     return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                                     body: .init(byteBuffer: live.latestBody(unit: filter.unit, domain: filter.domain, station: filter.station)))
@@ -196,7 +199,7 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/history") { request, _ in
+        router.get("/api/v1/history") { request, context in
             await respond {
                 let query = request.uri.queryParameters
                 let plan: HistoryPlan
@@ -204,7 +207,7 @@ enum DashboardAPI {
                 case .success(let parsed): plan = parsed
                 case .failure(let error): throw APIError(.badRequest, "invalid_parameter", error.message, field: error.field)
                 }
-                let sensors = Dictionary(uniqueKeysWithValues: try await store.sensors(ids: plan.sensorIDs).map { ($0.id, $0) })
+                let sensors = Dictionary(uniqueKeysWithValues: try await store.sensors(ids: plan.sensorIDs, under: UnitScope(context).unit).map { ($0.id, $0) })
                 let missing = plan.sensorIDs.filter { sensors[$0] == nil }
                 guard missing.isEmpty else {
                     throw APIError(.notFound, "not_found", "there is no sensor \(missing.map(String.init).joined(separator: ", ")); GET /api/v1/sensors lists them", field: "sensor")
@@ -252,9 +255,9 @@ enum DashboardAPI {
             }
         }
 
-        router.get("/api/v1/summary") { request, _ in
+        router.get("/api/v1/summary") { request, context in
             await respond {
-                let filter = try await stationFilter(request, endpoints: endpoints, statusAllowed: false, stationAllowed: false)
+                let filter = try await stationFilter(request, context, endpoints: endpoints, statusAllowed: false, stationAllowed: false)
                 var unit: DashboardStore.UnitRow?
                 if let code = filter.unit {
                     unit = try await store.unit(code: code)
@@ -405,9 +408,10 @@ enum DashboardAPI {
         json.endObject()
     }
 
-    /// unit (checked to exist), domain, station (checked), status, stale_after_seconds.
-    static func stationFilter(_ request: Request, endpoints: DashboardEndpoints, statusAllowed: Bool,
+    /// unit (checked to exist, narrowed to the token's scope), domain, station (checked to exist in scope), status, stale_after_seconds.
+    static func stationFilter(_ request: Request, _ context: APIRequestContext, endpoints: DashboardEndpoints, statusAllowed: Bool,
                               stationAllowed: Bool = true) async throws -> DashboardStore.StationFilter {
+        let scope = UnitScope(context)
         let query = request.uri.queryParameters
         var filter = DashboardStore.StationFilter(staleAfterSeconds: endpoints.staleAfterSeconds)
         filter.staleAfterSeconds = try integer(query.get("stale_after_seconds"), field: "stale_after_seconds",
@@ -419,12 +423,10 @@ enum DashboardAPI {
             }
             filter.status = status
         }
-        if let unit = query.get("unit"), !unit.isEmpty {
-            guard try await endpoints.store.unit(code: unit) != nil else { throw unknownUnit(unit) }
-            filter.unit = unit
-        }
+        // A token limited to a unit sees that unit's subtree, whatever is asked.
+        filter.unit = try await scope.narrow(unit: query.get("unit"), store: endpoints.store)
         if stationAllowed, let station = query.get("station"), !station.isEmpty {
-            guard try await endpoints.store.stationID(code: station) != nil else { throw unknownStation(station) }
+            try await scope.check(station: station, store: endpoints.store)
             filter.station = station
         }
         return filter

@@ -30,7 +30,7 @@ enum ExportAPI {
 
     static func addRoutes(to router: Router<APIRequestContext>, store: DashboardStore) {
         let (client, logger) = (store.client, store.logger)
-        router.get("/api/v1/export") { request, _ in
+        router.get("/api/v1/export") { request, context in
             await DashboardAPI.respond {
                 let query = request.uri.queryParameters
                 let format = query.get("format") ?? "csv"
@@ -56,7 +56,11 @@ enum ExportAPI {
                 guard to.seconds - from.seconds <= Double(maxDays) * 86_400 else {
                     throw APIError(.badRequest, "invalid_parameter", "the range is at most \(maxDays) days; export a longer period in parts", field: "to")
                 }
-                let unit = query.get("unit"), domain = query.get("domain"), station = query.get("station")
+                let domain = query.get("domain"), station = query.get("station")
+                // A token limited to a unit exports that unit's subtree, whatever is asked.
+                let scope = UnitScope(context)
+                let unit = try await scope.narrow(unit: query.get("unit"), store: store)
+                if let station { try await scope.check(station: station, store: store) }
                 let sensors = try await metadata(client: client, logger: logger, unit: unit, domain: domain, station: station)
                 if let unit, sensors.isEmpty, try await store.unit(code: unit) == nil {
                     throw DashboardAPI.unknownUnit(unit)

@@ -252,10 +252,12 @@ public final class LiveHub: Service, Sendable {
     /// Checks a subscription against the registry: every unit and station named must exist.
     func validate(_ subscription: LiveSubscription) throws(APIError) {
         let catalog = catalog.withLock { $0 }
-        if let unit = subscription.unit, !catalog.sensors.values.contains(where: { $0.context.unitPath.contains(unit) }) {
+        // What is outside the token's scope answers as what does not exist.
+        let scope = UnitScope(unit: subscription.scope)
+        if let unit = subscription.unit, !catalog.sensors.values.contains(where: { scope.contains(unit: unit, inPath: $0.context.unitPath) }) {
             throw APIError(.notFound, "not_found", "no station under administrative unit '\(unit)'", field: "unit")
         }
-        if let missing = subscription.stations.sorted().first(where: { catalog.stations[$0] == nil }) {
+        if let missing = subscription.stations.sorted().first(where: { code in catalog.stations[code].map { !scope.contains(unitPath: $0.unitPath) } ?? true }) {
             throw APIError(.notFound, "not_found", "no station '\(missing)'", field: "station")
         }
     }
@@ -618,7 +620,8 @@ public final class LiveHub: Service, Sendable {
 /// `/api/v1/live`: the WebSocket route (on the WebSocket router) and, on the HTTP router, the
 /// same path answering a request that cannot be upgraded with what is wrong.
 enum LiveAPI {
-    static func subscription(_ request: Request) throws(APIError) -> (LiveSubscription, lastEventID: Int64?) {
+    /// The subscription a request asks for, within `scope` (its token's unit; nil for all).
+    static func subscription(_ request: Request, scope: String?) throws(APIError) -> (LiveSubscription, lastEventID: Int64?) {
         let query = request.uri.queryParameters
         func list(_ name: String) -> Set<String> {
             Set((query.get(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
@@ -631,19 +634,21 @@ enum LiveAPI {
             }
             lastEventID = id
         }
-        return (LiveSubscription(unit: unit, domains: list("domain"), stations: list("station")), lastEventID)
+        return (LiveSubscription(unit: unit, domains: list("domain"), stations: list("station"), scope: scope), lastEventID)
     }
 
     /// An upgrade without a valid token (or with a bad subscription) is refused and reaches the
     /// HTTP router's fallback, which answers 401, 403, 400 or 404 saying why.
     static func addRoutes(to router: Router<BasicWebSocketRequestContext>, hub: LiveHub, access: AccessControl) {
         router.ws("/api/v1/live") { request, _ in
-            guard case .success = await access.check(request, path: "/api/v1/live") else { return .dontUpgrade }
-            let (subscription, _) = try subscription(request)
+            guard case .success(let grant) = await access.check(request, path: "/api/v1/live") else { return .dontUpgrade }
+            let (subscription, _) = try subscription(request, scope: grant?.unit)
             try hub.validate(subscription)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let (subscription, lastEventID) = try subscription(context.request)
+            // The token again (from memory): its scope bounds what this connection is sent.
+            guard case .success(let grant) = await access.check(context.request, path: "/api/v1/live") else { return }
+            let (subscription, lastEventID) = try subscription(context.request, scope: grant?.unit)
             let client = hub.connect(subscription)
             defer { hub.disconnect(client) }
             let writer = Task { try await hub.serve(client, lastEventID: lastEventID, outbound: outbound) }
@@ -662,9 +667,9 @@ enum LiveAPI {
     /// A plain HTTP request to the live path: 400/404 for a bad subscription (the upgrade was
     /// refused for it), otherwise 426 saying how to connect.
     static func addFallback(to router: Router<APIRequestContext>, hub: LiveHub) {
-        router.get("/api/v1/live") { request, _ in
+        router.get("/api/v1/live") { request, context in
             await RulesAPI.respond {
-                let (subscription, _) = try subscription(request)
+                let (subscription, _) = try subscription(request, scope: context.grant?.unit)
                 try hub.validate(subscription)
                 throw APIError(.upgradeRequired, "websocket_required",
                                "/api/v1/live is a WebSocket: connect with ws://…/api/v1/live?unit=…&domain=…&station=…&last_event_id=…")

@@ -84,6 +84,7 @@ paths:
                 required: [units]
                 properties:
                   units: {type: array, items: {$ref: "#/components/schemas/UnitNode"}}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/stations:
@@ -192,6 +193,7 @@ paths:
                         metric: {type: string}
                         unit: {type: string}
                         derived: {type: boolean, description: "Computed by IOC from the station's other readings (vn_aqi, rain_24h, alarm_level, congestion, …; see the README's Derived metrics); gateways cannot report it."}
+        "400": {$ref: "#/components/responses/BadRequest"}
         "404": {$ref: "#/components/responses/NotFound"}
         "503": {$ref: "#/components/responses/Unavailable"}
   /api/v1/latest:
@@ -725,7 +727,7 @@ paths:
               properties:
                 name: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
                 role: {type: string, enum: [display, viewer, operator, admin]}
-                unit: {type: [string, "null"], description: "An administrative unit code. Refused (400) for now: unit scopes are not enforced yet."}
+                unit: {type: [string, "null"], description: "An administrative unit code: the token sees only that unit's subtree (stations, sensors, readings, summaries, exports, alerts, silences, the live feed) and is refused (403) the province-wide routes. Not for admin tokens (400)."}
                 expires_days: {type: [integer, "null"], minimum: 1, maximum: 3650}
       responses:
         "201":
@@ -871,7 +873,7 @@ components:
               comment: {type: string}
   responses:
     Unauthorized: {description: "No token, or one that is unknown, expired or revoked (with WWW-Authenticate: Bearer).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-    Forbidden: {description: "The token's role may not do this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    Forbidden: {description: "The token's role may not do this, or the token is limited to an administrative unit and the route is province-wide (or, for a silence, reaches outside its unit).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     BadRequest: {description: "A parameter or body is wrong; the message says what to fix.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     NotFound: {description: "The named unit, station, sensor, layout or resource does not exist.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Conflict: {description: "The alert is not in a state that allows this.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}

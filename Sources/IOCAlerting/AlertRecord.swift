@@ -110,6 +110,8 @@ public struct AlertFilter: Sendable, Hashable {
     public var severities: [String] = []
     /// An administrative unit code: alerts of stations in its subtree.
     public var unit: String?
+    /// The unit subtree the caller may see (its token's scope): nothing outside it is listed.
+    public var scope: String?
     public var domain: String?
     public var station: String?
     /// Alerts about the gateway or about stations it reports.

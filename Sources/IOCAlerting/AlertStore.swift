@@ -247,6 +247,7 @@ public struct AlertStore: Sendable {
             WHERE (cardinality(\(states)::text[]) = 0 OR state = ANY(\(states)::text[]))
               AND (cardinality(\(filter.severities)::text[]) = 0 OR severity = ANY(\(filter.severities)::text[]))
               AND (\(filter.unit)::text IS NULL OR \(filter.unit)::text = ANY(unit_path))
+              AND (\(filter.scope)::text IS NULL OR \(filter.scope)::text = ANY(unit_path))
               AND (\(filter.domain)::text IS NULL OR domain = \(filter.domain))
               AND (\(filter.station)::text IS NULL OR station_code = \(filter.station))
               AND (\(filter.gateway)::text IS NULL OR gateway_code = \(filter.gateway))

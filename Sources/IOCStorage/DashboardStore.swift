@@ -44,6 +44,34 @@ public struct DashboardStore: Sendable {
         return nil
     }
 
+    /// Unit `code` and its ancestors, the unit first; nil when there is no such unit.
+    public func unitPath(code: String) async throws -> [String]? {
+        try await path("""
+            WITH RECURSIVE up AS (
+                SELECT id, parent_id, code, 0 AS depth FROM admin_units WHERE code = \(code)
+                UNION ALL SELECT u.id, u.parent_id, u.code, up.depth + 1 FROM admin_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 64
+            )
+            SELECT code FROM up ORDER BY depth
+            """)
+    }
+
+    /// The unit of station `code` and that unit's ancestors, the unit first; nil when there is no such station.
+    public func stationUnitPath(code: String) async throws -> [String]? {
+        try await path("""
+            WITH RECURSIVE up AS (
+                SELECT u.id, u.parent_id, u.code, 0 AS depth FROM stations s JOIN admin_units u ON u.id = s.unit_id WHERE s.code = \(code)
+                UNION ALL SELECT u.id, u.parent_id, u.code, up.depth + 1 FROM admin_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 64
+            )
+            SELECT code FROM up ORDER BY depth
+            """)
+    }
+
+    private func path(_ query: PostgresQuery) async throws -> [String]? {
+        var path: [String] = []
+        for try await code in try await client.query(query, logger: logger).decode(String.self) { path.append(code) }
+        return path.isEmpty ? nil : path
+    }
+
     /// The id of station `code`, nil when there is none.
     public func stationID(code: String) async throws -> Int32? {
         let rows = try await client.query("SELECT id FROM stations WHERE code = \(code)", logger: logger)
@@ -137,22 +165,36 @@ public struct DashboardStore: Sendable {
         public var derived: Bool
     }
 
-    /// The sensors of the given stations (of every station when nil), ordered by station and metric.
-    public func sensors(ofStations ids: [Int32]?) async throws -> [SensorRow] {
+    /// The sensors of the given stations (of every station when nil) under administrative unit
+    /// `unit` (anywhere when nil), ordered by station and metric.
+    public func sensors(ofStations ids: [Int32]?, under unit: String? = nil) async throws -> [SensorRow] {
         try await sensorRows("""
-            WHERE \(ids)::int4[] IS NULL OR se.station_id = ANY(\(ids)) ORDER BY s.code COLLATE "C", se.metric COLLATE "C"
+            WITH RECURSIVE scope AS (
+                SELECT id FROM admin_units WHERE code = \(unit)
+                UNION SELECT u.id FROM admin_units u JOIN scope ON u.parent_id = scope.id
+            )
+            \(unescaped: Self.sensorColumns)
+            WHERE (\(unit)::text IS NULL OR s.unit_id IN (SELECT id FROM scope)) AND (\(ids)::int4[] IS NULL OR se.station_id = ANY(\(ids)))
+            ORDER BY s.code COLLATE "C", se.metric COLLATE "C"
             """)
     }
 
-    /// The given sensors with their stations; ids that name no sensor are missing from the answer.
-    public func sensors(ids: [Int32]) async throws -> [SensorRow] {
-        try await sensorRows("WHERE se.id = ANY(\(ids))")
+    /// The given sensors with their stations, of stations under `unit` (anywhere when nil); ids
+    /// that name no sensor there are missing from the answer.
+    public func sensors(ids: [Int32], under unit: String? = nil) async throws -> [SensorRow] {
+        try await sensorRows("""
+            WITH RECURSIVE scope AS (
+                SELECT id FROM admin_units WHERE code = \(unit)
+                UNION SELECT u.id FROM admin_units u JOIN scope ON u.parent_id = scope.id
+            )
+            \(unescaped: Self.sensorColumns)
+            WHERE (\(unit)::text IS NULL OR s.unit_id IN (SELECT id FROM scope)) AND se.id = ANY(\(ids))
+            """)
     }
 
-    private func sensorRows(_ filter: PostgresQuery) async throws -> [SensorRow] {
-        var query: PostgresQuery = "SELECT se.id, s.id, s.code, se.metric, se.unit, se.derived FROM sensors se JOIN stations s ON s.id = se.station_id "
-        query.sql += filter.sql
-        query.binds = filter.binds
+    private static let sensorColumns = "SELECT se.id, s.id, s.code, se.metric, se.unit, se.derived FROM sensors se JOIN stations s ON s.id = se.station_id"
+
+    private func sensorRows(_ query: PostgresQuery) async throws -> [SensorRow] {
         let rows = try await client.query(query, logger: logger)
         var sensors: [SensorRow] = []
         for try await (id, station, code, metric, unit, derived) in rows.decode((Int32, Int32, String, String, String, Bool).self) {

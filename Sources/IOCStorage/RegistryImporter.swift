@@ -271,6 +271,37 @@ public struct RegistryImporter: Sendable {
         self.logger = logger
     }
 
+    /// The stored units, gateways, stations and sensors that `registry` names, as JSON text: what
+    /// the audit log keeps before and after an import.
+    public func snapshot(of registry: RegistryFile) async throws -> String {
+        let units = registry.units.map(\.code), gateways = registry.gateways.map(\.code), stations = registry.stations.map(\.code)
+        let rows = try await client.query("""
+            SELECT json_build_object(
+                'units', (SELECT coalesce(json_agg(json_build_object('code', u.code, 'name', u.name, 'level', u.level, 'parent', p.code) ORDER BY u.code), '[]')
+                          FROM admin_units u LEFT JOIN admin_units p ON p.id = u.parent_id WHERE u.code = ANY(\(units))),
+                'gateways', (SELECT coalesce(json_agg(json_build_object('code', g.code, 'name', g.name, 'unit', u.code, 'enabled', g.enabled) ORDER BY g.code), '[]')
+                             FROM gateways g LEFT JOIN admin_units u ON u.id = g.unit_id WHERE g.code = ANY(\(gateways))),
+                'stations', (SELECT coalesce(json_agg(json_build_object('code', s.code, 'name', s.name, 'unit', u.code, 'domain', s.domain, 'gateway', g.code,
+                                                                          'lat', s.lat, 'lon', s.lon, 'attributes', s.attributes,
+                                                                          'sensors', (SELECT coalesce(json_agg(json_build_object('metric', se.metric, 'unit', se.unit,
+                                                                                          'min', se.valid_min, 'max', se.valid_max) ORDER BY se.metric), '[]')
+                                                                                      FROM sensors se WHERE se.station_id = s.id AND NOT se.derived)) ORDER BY s.code), '[]')
+                             FROM stations s JOIN admin_units u ON u.id = s.unit_id LEFT JOIN gateways g ON g.id = s.gateway_id WHERE s.code = ANY(\(stations)))
+            )::text
+            """, logger: logger)
+        for try await text in rows.decode(String.self) { return text }
+        return "{}"
+    }
+
+    /// Imports `registry` and records in `audit` who (`actor`) imported what (`key`, the file):
+    /// the units, gateways, stations and sensors it names as they were before and are after.
+    public func importRegistry(_ registry: RegistryFile, audit: AuditLog, actor: String, key: String) async throws -> Summary {
+        let before = try await snapshot(of: registry)
+        let summary = try await importRegistry(registry)
+        try await audit.record(actor: actor, action: "import", entity: "registry", key: key, before: before, after: try await snapshot(of: registry))
+        return summary
+    }
+
     public func importRegistry(_ registry: RegistryFile) async throws -> Summary {
         let problems = registry.validate()
         guard problems.isEmpty else {

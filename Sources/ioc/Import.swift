@@ -23,8 +23,9 @@ struct Import: AsyncParsableCommand {
         let files = self.files
         try await withDatabase(database, logger: logger) { client in
             let importer = RegistryImporter(client: client, logger: logger)
+            let audit = AuditLog(client: client, logger: logger)
             for (file, registry) in zip(files, registries) {
-                let summary = try await importer.importRegistry(registry)
+                let summary = try await importer.importRegistry(registry, audit: audit, actor: AuditLog.commandLineActor, key: file)
                 print("import: \(file): \(summary)")
             }
         }

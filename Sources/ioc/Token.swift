@@ -18,7 +18,7 @@ struct Token: AsyncParsableCommand {
         var name: String
         @Option(help: "display, viewer, operator or admin.")
         var role: String
-        @Option(help: "An administrative unit code: the token would see only that unit's subtree (refused until scopes are enforced).")
+        @Option(help: "An administrative unit code: the token sees only that unit's subtree (not for admin tokens, which are province-wide).")
         var unit: String?
         @Option(name: .customLong("expires-days"), help: "Days until the token stops working (default: it does not expire).")
         var expiresDays: Int?

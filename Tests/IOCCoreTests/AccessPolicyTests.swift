@@ -67,12 +67,15 @@ struct AccessPolicyTests {
     @Test("token requests are validated with the field at fault")
     func tokenRequests() {
         #expect(throws: Never.self) { try APITokenRequest(name: "wall-room_1.a", role: .display, expiresDays: 30).validate() }
+        for role in [Role.display, .viewer, .operator] {
+            #expect(throws: Never.self) { try APITokenRequest(name: "district", role: role, unit: "PY-TUYHOA").validate() }
+        }
         for (request, field) in [
             (APITokenRequest(name: "", role: .admin), "name"),
             (APITokenRequest(name: "has space", role: .admin), "name"),
             (APITokenRequest(name: String(repeating: "a", count: 65), role: .admin), "name"),
             (APITokenRequest(name: "ok", role: .admin, unit: ""), "unit"),
-            // Unit scopes are refused until they are enforced.
+            // Admin tokens are province-wide.
             (APITokenRequest(name: "ok", role: .admin, unit: "PY"), "unit"),
             (APITokenRequest(name: "ok", role: .admin, expiresDays: 0), "expires_days"),
             (APITokenRequest(name: "ok", role: .admin, expiresDays: 5000), "expires_days"),
@@ -80,5 +83,35 @@ struct AccessPolicyTests {
             #expect(throws: TokenValidationError.self) { try request.validate() }
             do { try request.validate() } catch { #expect(error.field == field) }
         }
+    }
+
+    @Test("a token limited to a unit keeps its role's routes that narrow to the unit, and loses the province-wide ones", arguments: [
+        (Role.display, "GET", "/api/v1/stations", true),
+        (.display, "GET", "/api/v1/live", true),
+        (.display, "GET", "/api/v1/export", false),
+        (.viewer, "GET", "/api/v1/export", true),
+        (.viewer, "GET", "/api/v1/alerts/{id}", true),
+        (.viewer, "GET", "/api/v1/silences", true),
+        (.viewer, "GET", "/api/v1/rules", false),
+        (.viewer, "GET", "/api/v1/rotas/{id}/on-call", false),
+        (.viewer, "GET", "/api/v1/escalation-policies", false),
+        (.viewer, "GET", "/metrics", false),
+        (.operator, "POST", "/api/v1/alerts/{id}/acknowledge", true),
+        (.operator, "POST", "/api/v1/silences", true),
+        (.operator, "DELETE", "/api/v1/silences/{id}", true),
+        (.operator, "GET", "/api/v1/rules", false),
+        (.admin, "GET", "/api/v1/tokens", false),
+        (.admin, "GET", "/api/v1/stations", true),
+    ] as [(Role, String, String, Bool)])
+    func scoped(_ role: Role, method: String, path: String, allowed: Bool) {
+        let policy = RoutePolicy(metricsOpen: false)
+        let grant = AccessGrant(tokenID: 1, name: "district", role: role, unit: "PY-TUYHOA")
+        let decision = policy.decide(method: method, path: path, grant: grant)
+        #expect((decision == .allow) == allowed, "\(decision)")
+        if case .forbidden(let reason) = decision, policy.decide(method: method, path: path, grant: AccessGrant(tokenID: 1, name: "x", role: role)) == .allow {
+            #expect(reason.contains("limited to unit PY-TUYHOA"), "the refusal names the scope: \(reason)")
+        }
+        // Every scoped route is a route with a rule.
+        for route in RoutePolicy.scopedRoutes { #expect(RoutePolicy.table[route] != nil, "\(route)") }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 struct LiveFeedLogicTests {
     // MARK: Subscriptions
 
-    @Test("a subscription matches by unit subtree, domains and stations, all at once", arguments: [
+    @Test("a subscription matches by unit subtree, domains and stations, all at once, within its token's scope", arguments: [
         (LiveSubscription(), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], true),
         (LiveSubscription(unit: "PY"), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], true),
         (LiveSubscription(unit: "PY-TUYHOA"), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], true),
@@ -18,6 +18,14 @@ struct LiveFeedLogicTests {
         (LiveSubscription(stations: ["PY-A"]), nil, "hydrology", ["PY"], false),
         (LiveSubscription(unit: "PY", domains: ["hydrology"], stations: ["PY-A"]), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], true),
         (LiveSubscription(unit: "PY-SONGCAU", domains: ["hydrology"], stations: ["PY-A"]), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], false),
+        // A token's scope bounds everything the subscription asks.
+        (LiveSubscription(scope: "PY-TUYHOA"), "PY-A", "hydrology", ["PY-TUYHOA", "PY"], true),
+        (LiveSubscription(scope: "PY-TUYHOA"), "PY-B", "hydrology", ["PY-SONGCAU", "PY"], false),
+        (LiveSubscription(scope: "PY-TUYHOA"), "PY-C", "hydrology", ["PY"], false),
+        (LiveSubscription(unit: "PY", scope: "PY-TUYHOA"), "PY-B", "hydrology", ["PY-SONGCAU", "PY"], false),
+        (LiveSubscription(stations: ["PY-B"], scope: "PY-TUYHOA"), "PY-B", "hydrology", ["PY-SONGCAU", "PY"], false),
+        (LiveSubscription(scope: "PY-TUYHOA"), nil, nil, ["PY-TUYHOA", "PY"], true),
+        (LiveSubscription(scope: "PY-TUYHOA"), nil, nil, ["PY"], false),
     ] as [(LiveSubscription, String?, String?, [String], Bool)])
     func subscription(_ subscription: LiveSubscription, station: String?, domain: String?, path: [String], expected: Bool) {
         #expect(subscription.matches(station: station, domain: domain, unitPath: path) == expected)

@@ -165,7 +165,7 @@ struct AccessTests {
 
                 // Refused requests say why, with the field.
                 for (body, field) in [(#"{"name":"wall-1","role":"display"}"#, "name"), (#"{"name":"x","role":"root"}"#, "role"),
-                                      (#"{"name":"x","role":"viewer","unit":"T-A"}"#, "unit"), (#"{"name":"x","role":"viewer","expires_days":0}"#, "expires_days")] {
+                                      (#"{"name":"x","role":"admin","unit":"T-A"}"#, "unit"), (#"{"name":"x","role":"viewer","unit":"NO-SUCH"}"#, "unit"), (#"{"name":"x","role":"viewer","expires_days":0}"#, "expires_days")] {
                     response = try await http.execute(uri: "/api/v1/tokens", method: .post, body: ByteBuffer(string: body))
                     #expect(response.status == .badRequest, "\(body)")
                     let detail = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: [String: String]])

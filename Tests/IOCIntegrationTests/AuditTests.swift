@@ -118,4 +118,35 @@ struct AuditTests {
             #expect(try await count(client, "SELECT count(*) FROM audit_log WHERE actor = 't'") == 1)
         }
     }
+
+    @Test("a registry import records the units, gateways, stations and sensors it names, before and after")
+    func registryImport() async throws {
+        try await env.withFreshDatabase { client, _ in
+            let importer = RegistryImporter(client: client, logger: env.logger)
+            let audit = AuditLog(client: client, logger: env.logger)
+            _ = try await importer.importRegistry(testRegistry, audit: audit, actor: "cli:test", key: "registry.json")
+            var changed = testRegistry
+            changed.stations[0].name = "Trạm sông 1 (mới)"
+            changed.stations[0].sensors?.append(.init(metric: "turbidity", unit: "NTU", min: 0, max: 4000))
+            _ = try await importer.importRegistry(changed, audit: audit, actor: "cli:test", key: "registry-v2.json")
+            let rows = try await client.query("SELECT key, before::text, after::text FROM audit_log WHERE entity = 'registry' ORDER BY id")
+            var entries: [(String, String?, String?)] = []
+            for try await row in rows.decode((String, String?, String?).self) { entries.append(row) }
+            #expect(entries.map(\.0) == ["registry.json", "registry-v2.json"])
+            func object(_ text: String?) throws -> [String: [[String: Any]]] {
+                guard let object = try JSONSerialization.jsonObject(with: Data((text ?? "").utf8)) as? [String: [[String: Any]]] else {
+                    throw TestSetupError("not a registry snapshot: \(text ?? "null")")
+                }
+                return object
+            }
+            let first = try object(entries[0].1), created = try object(entries[0].2)
+            #expect(first["stations"]?.isEmpty == true && first["units"]?.isEmpty == true, "nothing was there before the first import")
+            #expect(created["units"]?.compactMap { $0["code"] as? String } == ["T", "T-A"])
+            #expect(created["gateways"]?.compactMap { $0["code"] as? String } == ["GW-T1", "GW-T2"])
+            let before = try object(entries[1].1), after = try object(entries[1].2)
+            #expect(before["stations"]?.first?["name"] as? String == "Trạm sông 1" && after["stations"]?.first?["name"] as? String == "Trạm sông 1 (mới)")
+            let metrics = (after["stations"]?.first?["sensors"] as? [[String: Any]])?.compactMap { $0["metric"] as? String }
+            #expect(metrics == ["rain", "turbidity", "water_level"])
+        }
+    }
 }

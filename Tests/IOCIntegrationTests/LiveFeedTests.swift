@@ -74,6 +74,7 @@ struct LiveFeedTests {
                 configuration: .init(host: "127.0.0.1", port: 0), readiness: ReadinessChecks([]), metrics: PrometheusCollectorRegistry(),
                 access: testAccess(client), live: hub, logger: env.logger)
             let token = try await makeToken(client, .display)
+            let districtToken = try await makeToken(client, .display, name: "t-a-wall", unit: "T-A")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await hub.run() }
                 defer { group.cancelAll() }
@@ -104,10 +105,17 @@ struct LiveFeedTests {
                     let (river1, task1) = listen(port: port, "station=T-RIVER-1&domain=hydrology", token: token)
                     let (river2, task2) = listen(port: port, "station=T-RIVER-2", token: token)
                     let (district, task3) = listen(port: port, "unit=T-A", token: token)
-                    defer { task1.cancel(); task2.cancel(); task3.cancel() }
+                    // A token limited to T-A asks for everything and gets T-A only; T-RIVER-2 (unit T) does not exist for it.
+                    let (scoped, task5) = listen(port: port, "domain=hydrology", token: districtToken)
+                    defer { task1.cancel(); task2.cancel(); task3.cancel(); task5.cancel() }
+                    response = try await AuthorizedClient(raw, token: districtToken).execute(uri: "/api/v1/live?station=T-RIVER-2", method: .get)
+                    #expect(response.status == .notFound)
+                    response = try await AuthorizedClient(raw, token: districtToken).execute(uri: "/api/v1/live?unit=T", method: .get)
+                    #expect(response.status == .notFound)
                     #expect(try await eventually(timeout: .seconds(10)) {
-                        [river1, river2, district].allSatisfy { !$0.of("hello").isEmpty && !$0.of("snapshot").isEmpty }
+                        [river1, river2, district, scoped].allSatisfy { !$0.of("hello").isEmpty && !$0.of("snapshot").isEmpty }
                     })
+                    #expect(scoped.readings("snapshot").isEmpty, "T-RIVER-2's stored value is outside the token's unit")
                     #expect(river2.readings("snapshot").map(\.sensor) == [Int(level2)])
                     #expect(river2.readings("snapshot").first?.value == 2.0)
                     #expect(river1.readings("snapshot").isEmpty, "T-RIVER-1 has no stored value yet")
@@ -124,6 +132,8 @@ struct LiveFeedTests {
                     #expect(seen1.filter { $0.sensor == Int(level1) }.map(\.value) == [5.0], "coalesced to the newest value")
                     #expect(river2.readings("readings").map(\.value) == [2.5])
                     #expect(Set(district.readings("readings").map(\.sensor)) == [Int(level1), Int(rain1)], "T-RIVER-2 is not under T-A")
+                    #expect(try await eventually(timeout: .seconds(5)) { !scoped.readings("readings").isEmpty })
+                    #expect(Set(scoped.readings("readings").map(\.sensor)) == [Int(level1), Int(rain1)], "the token's scope bounds the subscription")
 
                     // /api/v1/latest from memory gives what the latest_values query gives once the
                     // rollup service has folded the same batches, in the same order.
@@ -153,7 +163,7 @@ struct LiveFeedTests {
                         INSERT INTO alert_events (alert_id, kind, from_state, to_state, severity, level, value, message)
                         VALUES (\(alertID), 'transition', 'inactive', 'firing', 'warning', 'II', 3.0, 'active: level II (warning), value 3')
                         """)
-                    #expect(try await eventually(timeout: .seconds(5)) { !river1.of("alert").isEmpty && !district.of("alert").isEmpty })
+                    #expect(try await eventually(timeout: .seconds(5)) { !river1.of("alert").isEmpty && !district.of("alert").isEmpty && !scoped.of("alert").isEmpty })
                     let event = try #require(river1.of("alert").first)
                     #expect(event["alert_id"] as? Int == Int(alertID))
                     #expect(event["to_state"] as? String == "firing" && event["level"] as? String == "II" && event["station_code"] as? String == "T-RIVER-1")
@@ -167,7 +177,7 @@ struct LiveFeedTests {
                     #expect(try await eventually(timeout: .seconds(5)) { !back.of("alert").isEmpty })
                     try await Task.sleep(for: .milliseconds(300))
                     #expect(back.of("alert").compactMap { $0["id"] as? Int } == [eventID], "replayed once, not again live")
-                    #expect(hub.clientCount == 4, "the clients without a valid token were never connected")
+                    #expect(hub.clientCount == 5, "the clients without a valid token were never connected")
                     #expect(anonymous.messages.isEmpty && forged.messages.isEmpty)
                 }
             }

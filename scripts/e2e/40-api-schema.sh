@@ -167,3 +167,49 @@ tail -n 25 "$WORK/schemathesis.log"
 ((status == 0)) || fail "schemathesis found problems (full report: $WORK/schemathesis.log)"
 kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve died during the schema check"
 ok "schemathesis: every documented operation, no 5xx, responses match the OpenAPI document"
+
+# --- 4. the same with a viewer limited to one district ---------------------------------------------
+# Besides the checks above, no successful answer may name a station outside the district
+# (scripts/e2e/st_scope_hooks.py). The list of those stations is checked first: the admin sees them.
+SCOPE_UNIT=PY-TUYHOA
+DISTRICT_TOKEN=$("$IOC_BIN" token create --database-url "$DB_URL" --name e2e-district --role viewer --unit "$SCOPE_UNIT" 2>/dev/null) ||
+    fail "ioc token create --unit failed"
+OUTSIDE=$(python3 - "$SCOPE_UNIT" <<'PY'
+import json, sys
+registry = json.load(open("deploy/sample/registry.json"))
+parent = {u["code"]: u.get("parent") for u in registry["units"]}
+def inside(unit):
+    while unit is not None:
+        if unit == sys.argv[1]:
+            return True
+        unit = parent.get(unit)
+    return False
+print(",".join(s["code"] for s in registry["stations"] if not inside(s["unit"])))
+PY
+)
+[[ -n "$OUTSIDE" ]] || fail "no station outside $SCOPE_UNIT in the sample registry"
+all_stations=$(curl -sf "${AUTH[@]}" "$BASE/api/v1/stations?limit=1000") || fail "/api/v1/stations failed for the admin"
+for code in ${OUTSIDE//,/ }; do
+    grep -q "\"$code\"" <<<"$all_stations" || fail "station $code (outside $SCOPE_UNIT) is not listed for the admin either"
+done
+district_stations=$(curl -sf -H "Authorization: Bearer $DISTRICT_TOKEN" "$BASE/api/v1/stations?limit=1000") || fail "/api/v1/stations failed for the district viewer"
+python3 -c 'import json,sys; codes=[s["unit"] for s in json.load(sys.stdin)["stations"]]; assert codes and set(codes) == {sys.argv[1]}, codes' "$SCOPE_UNIT" <<<"$district_stations" ||
+    fail "the district viewer's station list is not exactly $SCOPE_UNIT's stations"
+rm -f "$WORK/scope-checked.log"
+set +e
+IOC_SCOPE_CHECKED_LOG="$WORK/scope-checked.log" IOC_OUTSIDE_STATIONS=$OUTSIDE IOC_SCOPE_UNIT=$SCOPE_UNIT SCHEMATHESIS_HOOKS=st_scope_hooks PYTHONPATH="$REPO/scripts/e2e" \
+    "$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" -H "Authorization: Bearer $DISTRICT_TOKEN" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,no_data_outside_scope \
+    --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 --request-timeout 20 \
+    --exclude-path /api/v1/live --no-color >"$WORK/schemathesis-district.log" 2>&1
+status=$?
+set -e
+tail -n 25 "$WORK/schemathesis-district.log"
+((status == 0)) || fail "schemathesis with the district viewer found problems (full report: $WORK/schemathesis-district.log)"
+# The check ran on successful answers of the data routes.
+for path in /api/v1/stations /api/v1/latest /api/v1/summary /api/v1/alerts /api/v1/units; do
+    grep -q "^GET $path\$" "$WORK/scope-checked.log" 2>/dev/null || fail "the scope check saw no successful GET $path"
+done
+checked=$(wc -l <"$WORK/scope-checked.log")
+kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve died during the district schema check"
+ok "schemathesis with a viewer limited to $SCOPE_UNIT: no 5xx, responses match, no station outside $SCOPE_UNIT in any of $checked successful answers"

@@ -43,8 +43,8 @@ public struct APITokenRequest: Sendable, Codable, Equatable {
         }
         // Refused until every endpoint filters by it: a token believed to be limited to a
         // district must not see the province.
-        if unit != nil {
-            throw TokenValidationError(field: "unit", message: "tokens limited to a unit are not supported yet (their scope is not enforced); create the token without a unit")
+        if unit != nil, role == .admin {
+            throw TokenValidationError(field: "unit", message: "admin tokens are province-wide (rules, paging, tokens and gateways are not divided by unit); give a unit to viewer, display or operator tokens only")
         }
         if let expiresDays, !(1...Self.maxExpiresDays).contains(expiresDays) {
             throw TokenValidationError(field: "expires_days", message: "expires_days is from 1 to \(Self.maxExpiresDays), or absent for a token that does not expire; not \(expiresDays)")

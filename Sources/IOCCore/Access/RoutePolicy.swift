@@ -55,6 +55,19 @@ public struct RoutePolicy: Sendable {
         return table
     }()
 
+    /// The routes a token limited to an administrative unit may call: their handlers narrow every
+    /// answer to the unit's subtree (stations, sensors, readings, summaries, exports, alerts, the
+    /// live feed, silences confined to the unit). Everything else (rules, paging, tokens, audit,
+    /// gateways, metrics) is province-wide configuration or operations, refused to scoped tokens.
+    public static let scopedRoutes: Set<String> = [
+        "GET /api/v1/units", "GET /api/v1/stations", "GET /api/v1/stations.geojson", "GET /api/v1/sensors",
+        "GET /api/v1/latest", "GET /api/v1/history", "GET /api/v1/summary", "GET /api/v1/alerts",
+        "GET /api/v1/dashboards", "GET /api/v1/dashboards/{name}", "GET /api/v1/live",
+        "GET /api/v1/export", "GET /api/v1/alerts/{id}", "GET /api/v1/silences", "GET /api/v1/silences/{id}",
+        "POST /api/v1/alerts/{id}/acknowledge", "POST /api/v1/alerts/{id}/resolve", "POST /api/v1/alerts/{id}/assign",
+        "POST /api/v1/alerts/{id}/comments", "POST /api/v1/silences", "DELETE /api/v1/silences/{id}",
+    ]
+
     /// What `method path` requires; nil when the route has no entry (refuse it).
     public func requirement(method: String, path: String) -> Requirement? {
         Self.table["\(method) \(path)"]
@@ -84,6 +97,9 @@ public struct RoutePolicy: Sendable {
         guard let grant else { return .unauthenticated }
         guard grant.role.may(permission) else {
             return .forbidden("the \(grant.role.rawValue) token \(grant.name) may not \(method) \(path) (it needs the \(permission.rawValue) permission: role \(Self.lowestRole(for: permission).rawValue) or above)")
+        }
+        if let unit = grant.unit, !Self.scopedRoutes.contains("\(method) \(path)") {
+            return .forbidden("\(method) \(path) is province-wide; the token \(grant.name) is limited to unit \(unit) and sees only that unit's data")
         }
         return .allow
     }

@@ -4,16 +4,21 @@ public struct LiveSubscription: Sendable, Hashable, CustomStringConvertible {
     public var unit: String?
     public var domains: Set<String>
     public var stations: Set<String>
+    /// The unit subtree the subscriber's token may see (nil: the whole province); nothing outside
+    /// it is sent, whatever else the subscription asks.
+    public var scope: String?
 
-    public init(unit: String? = nil, domains: Set<String> = [], stations: Set<String> = []) {
+    public init(unit: String? = nil, domains: Set<String> = [], stations: Set<String> = [], scope: String? = nil) {
         self.unit = unit
         self.domains = domains
         self.stations = stations
+        self.scope = scope
     }
 
     /// Whether something at `station` (nil for a gateway), of `domain`, under `unitPath` (its
     /// unit first, then the ancestors) is in the subscription.
     public func matches(station: String?, domain: String?, unitPath: [String]) -> Bool {
+        if let scope, !unitPath.contains(scope) { return false }
         if let unit, !unitPath.contains(unit) { return false }
         if !domains.isEmpty {
             guard let domain, domains.contains(domain) else { return false }
@@ -29,6 +34,7 @@ public struct LiveSubscription: Sendable, Hashable, CustomStringConvertible {
         if let unit { parts.append("unit=\(unit)") }
         if !domains.isEmpty { parts.append("domain=\(domains.sorted().joined(separator: ","))") }
         if !stations.isEmpty { parts.append("station=\(stations.sorted().joined(separator: ","))") }
+        if let scope { parts.append("scope=\(scope)") }
         return parts.isEmpty ? "everything" : parts.joined(separator: "&")
     }
 }
