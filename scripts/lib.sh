@@ -21,7 +21,9 @@
 #   ioc_pg_psql DIR [psql args...]        psql as ioc to database ioc (unix socket, no password)
 #   ioc_mqtt_start DIR [PORT] [GATEWAY...] write config, users and start Mosquitto; users are ioc
 #                                         and every GATEWAY (and every user DIR already had), with
-#                                         random passwords kept in DIR/credentials.json. PORT empty
+#                                         random passwords kept in DIR/credentials.json, accounts in
+#                                         the dynamic-security plugin's DIR/dynamic-security.json
+#                                         (deploy/mosquitto/dynsec-init.py). PORT empty
 #                                         or "-" = the port DIR last used. Sets IOC_MQTT_URL,
 #                                         IOC_MQTT_PORT, IOC_MQTT_CREDENTIALS.
 #   ioc_mqtt_stop DIR                     stop it (SIGTERM: saves the persistence database)
@@ -86,7 +88,7 @@ _ioc_mosquitto_bin() {
 ioc_ensure_packages() {
     local missing=()
     _ioc_pg_bindir >/dev/null 2>&1 || missing+=(postgresql)
-    { _ioc_mosquitto_bin >/dev/null && command -v mosquitto_passwd >/dev/null; } || missing+=(mosquitto)
+    { _ioc_mosquitto_bin >/dev/null && command -v mosquitto_ctrl >/dev/null && _ioc_dynsec_plugin >/dev/null; } || missing+=(mosquitto)
     { command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null; } || missing+=(mosquitto-clients)
     [[ -f /usr/include/mosquitto.h ]] || missing+=(libmosquitto-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
@@ -387,6 +389,15 @@ ioc_pg_restart() {
 
 # --- Mosquitto ---------------------------------------------------------------------------------
 
+# The dynamic-security plugin of Debian's mosquitto package.
+_ioc_dynsec_plugin() {
+    local f
+    for f in /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so /usr/local/lib/mosquitto_dynamic_security.so; do
+        [[ -r "$f" ]] && { printf '%s\n' "$f"; return 0; }
+    done
+    return 1
+}
+
 _ioc_mqtt_pid() {
     local dir=$1 pid
     pid=$(cat "$dir/mosquitto.pid" 2>/dev/null) || return 1
@@ -422,10 +433,11 @@ ioc_mqtt_url() {
 
 _ioc_mqtt_start_impl() {
     set -euo pipefail
-    local dir=$1 port=$2 bin g pid
+    local dir=$1 port=$2 bin g pid plugin
     shift 2
     bin=$(_ioc_mosquitto_bin) || { _ioc_err "mosquitto not installed (run ioc_ensure_packages)"; return 1; }
-    command -v mosquitto_passwd >/dev/null || { _ioc_err "mosquitto_passwd not found"; return 1; }
+    command -v mosquitto_ctrl >/dev/null || { _ioc_err "mosquitto_ctrl not found (package mosquitto)"; return 1; }
+    plugin=$(_ioc_dynsec_plugin) || { _ioc_err "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) not found"; return 1; }
     dir=$(_ioc_abs "$dir") || { _ioc_err "cannot create $1"; return 1; }
     if [[ -z "$port" || "$port" == - ]]; then
         port=$(cat "$dir/port" 2>/dev/null) || { _ioc_err "ioc_mqtt_start: no PORT given and $dir/port missing"; return 1; }
@@ -435,8 +447,8 @@ _ioc_mqtt_start_impl() {
         [[ "$g" =~ ^[A-Za-z0-9._-]+$ && "$g" != ioc ]] ||
             { _ioc_err "ioc_mqtt_start: '$g' cannot be a gateway user name (letters, digits, . _ - only)"; return 1; }
     done
-    local template=$IOC_LIB_REPO/deploy/mosquitto/mosquitto.dev.conf acl=$IOC_LIB_REPO/deploy/mosquitto/acl
-    [[ -r "$template" && -r "$acl" ]] || { _ioc_err "missing $template or $acl"; return 1; }
+    local template=$IOC_LIB_REPO/deploy/mosquitto/mosquitto.dev.conf init=$IOC_LIB_REPO/deploy/mosquitto/dynsec-init.py
+    [[ -r "$template" && -r "$init" ]] || { _ioc_err "missing $template or $init"; return 1; }
 
     # A broker of this DIR still running: stop it, so that new users, config and port take effect.
     if _ioc_mqtt_pid "$dir" >/dev/null; then
@@ -466,18 +478,18 @@ with open(tmp, "w", encoding="utf-8") as f:
     json.dump(out, f, indent=2)
     f.write("\n")
 os.replace(tmp, path)
-with open(os.path.join(d, "passwd.plain"), "w", encoding="utf-8") as f:
-    for user, password in out.items():
-        f.write(f"{user}:{password}\n")
 EOF
     )
-    mosquitto_passwd -U "$dir/passwd.plain" || { _ioc_err "mosquitto_passwd failed"; return 1; }
-    mv -f "$dir/passwd.plain" "$dir/passwd"
-    cp "$acl" "$dir/acl"
+    # Accounts live in the dynamic-security plugin's file: ioc, and every gateway of
+    # credentials.json that the file does not have yet (a gateway whose password `ioc gateway
+    # rotate` changed keeps the new one). The broker is stopped, so the file is ours to write.
+    python3 "$init" "$dir/dynamic-security.json" "$dir/credentials.json" || { _ioc_err "dynsec-init.py failed"; return 1; }
+    rm -f "$dir/passwd" "$dir/acl" # a password_file and acl_file of an older version
     local conf
     conf=$(<"$template")
     conf=${conf//@PORT@/$port}
     conf=${conf//@DIR@/$dir}
+    conf=${conf//@DYNSEC_PLUGIN@/$plugin}
     printf '%s\n' "$conf" >"$dir/mosquitto.conf"
     printf '%s\n' "$port" >"$dir/port"
     rm -f "$dir/mosquitto.pid"
@@ -485,11 +497,11 @@ EOF
     if ((EUID == 0)); then
         # mosquitto drops root for the mosquitto user: it must read its files and write data/ and
         # the log. credentials.json stays root's.
-        chown mosquitto: "$dir/data" "$dir/passwd" "$dir/acl" "$dir/mosquitto.conf" "$dir/mosquitto.log"
+        # The plugin rewrites dynamic-security.json (through a new file in DIR) on every change.
+        chown mosquitto: "$dir/data" "$dir/dynamic-security.json" "$dir/mosquitto.conf" "$dir/mosquitto.log"
         chown -R mosquitto: "$dir/data"
         _ioc_hand_over mosquitto "$dir" || return 1
     fi
-    chmod 600 "$dir/passwd"
 
     local offset
     offset=$(stat -c %s "$dir/mosquitto.log")
@@ -511,10 +523,9 @@ EOF
         fi
         sleep 0.1
     done
-    # A real client round trip: log in as ioc and read the broker's version.
-    # shellcheck disable=SC2016 # $SYS is a topic, not a variable
-    if [[ -n "$ok" ]] && mosquitto_sub -h 127.0.0.1 -p "$port" -u ioc -P "$pass" -i "ioc-probe-$$" \
-        -t '$SYS/broker/version' -C 1 -W 10 >/dev/null 2>&1; then
+    # A real client round trip: log in as ioc and ask the dynamic-security plugin a question.
+    if [[ -n "$ok" ]] && timeout 10 mosquitto_ctrl -h 127.0.0.1 -p "$port" -u ioc -P "$pass" -i "ioc-probe-$$" \
+        dynsec getDefaultACLAccess </dev/null >/dev/null 2>&1; then
         return 0
     fi
     _ioc_err "mosquitto did not start on port $port; its log says:"

@@ -20,7 +20,8 @@
 #                               stop/start PostgreSQL mid-test (same port, same data) with
 #                               bash -c 'source "$IOC_REPO/scripts/lib.sh" && ioc_pg_stop "$IOC_TEST_PGDIR"'
 #                               bash -c 'source "$IOC_REPO/scripts/lib.sh" && ioc_pg_start "$IOC_TEST_PGDIR"'
-#   IOC_TEST_MQTT_URL           mqtt://ioc:PASS@127.0.0.1:PORT (the IOC's account: reads ioc/v1/#)
+#   IOC_TEST_MQTT_URL           mqtt://ioc:PASS@127.0.0.1:PORT (the IOC's account: reads ioc/v1/#,
+#                               administers the broker's dynamic security: ioc gateway ...)
 #   IOC_TEST_MQTT_PORT, IOC_TEST_MQTT_DIR
 #   IOC_TEST_MQTT_CREDENTIALS   credentials.json: {"ioc": PASS, "GW-T1": PASS, ...}; gateway users
 #                               GW-T1 GW-T2 GW-T3 and every gateway of deploy/sample/registry.json

@@ -5,10 +5,12 @@
 #
 # 1. installs missing Debian packages (PostgreSQL, Mosquitto, ...)
 # 2. swift build -c release
-# 3. PostgreSQL (port 5433, or a free one) and Mosquitto (port 1883, or a free one) with state in
-#    .data/ of this checkout; MQTT users: ioc and every gateway of the registry
+# 3. PostgreSQL (port 5433, or a free one) and Mosquitto (port 1883, or a free one, accounts in its
+#    dynamic-security plugin) with state in .data/ of this checkout
 # 4. ioc migrate; ioc import deploy/sample/registry.json; ioc import-rules deploy/sample/rules.json;
-#    ioc import-paging deploy/sample/paging.json (contacts, rota, escalation policies)
+#    ioc import-paging deploy/sample/paging.json (contacts, rota, escalation policies); a broker
+#    account for every gateway of the registry (ioc gateway add, or rotate when its password is
+#    not in .data/mqtt/credentials.json), passwords kept in .data/mqtt/credentials.json
 # 5. ioc serve in the background (log: .data/logs/ioc.log), waits for /readyz
 # 6. ioc simulate in the background (log: .data/logs/simulate.log): a believable province, plus any
 #    named scenarios of IOC_SIM_SCENARIOS
@@ -118,14 +120,10 @@ fi
 
 say "3/6 PostgreSQL and Mosquitto (state in .data/)"
 [[ -r "$REGISTRY" ]] || die "no registry at $REGISTRY"
-mapfile -t GATEWAYS < <(python3 -c '
-import json, sys
-for g in json.load(open(sys.argv[1], encoding="utf-8"))["gateways"]:
-    print(g["code"])' "$REGISTRY")
 ioc_pg_start "$DATA/pg" "$(choose_port "$DATA/pg" 5433 "${IOC_UP_PG_PORT:-}" ioc_pg_running)"
 echo "PostgreSQL on 127.0.0.1:$IOC_PG_PORT"
-ioc_mqtt_start "$DATA/mqtt" "$(choose_port "$DATA/mqtt" 1883 "${IOC_UP_MQTT_PORT:-}" ioc_mqtt_running)" "${GATEWAYS[@]}"
-echo "Mosquitto on 127.0.0.1:$IOC_MQTT_PORT, users: ioc and ${#GATEWAYS[@]} gateways"
+ioc_mqtt_start "$DATA/mqtt" "$(choose_port "$DATA/mqtt" 1883 "${IOC_UP_MQTT_PORT:-}" ioc_mqtt_running)"
+echo "Mosquitto on 127.0.0.1:$IOC_MQTT_PORT"
 STARTED=1
 
 if [[ -z "${IOC_HTTP_PORT:-}" ]]; then
@@ -162,6 +160,40 @@ say "4/6 migrate and import ${REGISTRY#"$REPO"/}"
 "$BIN" import "$REGISTRY" </dev/null
 "$BIN" import-rules "$REPO/deploy/sample/rules.json" </dev/null
 "$BIN" import-paging "$REPO/deploy/sample/paging.json" </dev/null
+# Broker accounts of the registry's gateways, the way an administrator makes them: a gateway
+# without one is added; one whose password credentials.json lacks gets a new password; the rest
+# keep theirs. The simulator then publishes as each gateway with these passwords.
+(umask 077 && python3 - "$BIN" "$REGISTRY" "$DATA/mqtt/credentials.json" <<'EOF'
+import json, os, subprocess, sys
+binary, registry, path = sys.argv[1:4]
+with open(path, encoding="utf-8") as f:
+    credentials = json.load(f)
+def ioc(*args):
+    out = subprocess.run([binary, "gateway", *args, "--json"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, check=True)
+    return json.loads(out.stdout)
+accounts = {g["code"]: g["broker_account"] for g in ioc("list")["gateways"]}
+if any(state == "unknown" for state in accounts.values()):
+    sys.exit("up.sh: the broker does not answer ioc gateway list (see the warning above)")
+added = rotated = kept = 0
+for gateway in json.load(open(registry, encoding="utf-8"))["gateways"]:
+    code = gateway["code"]
+    if accounts.get(code, "missing") == "missing":
+        if not gateway.get("unit"):
+            sys.exit(f"up.sh: gateway {code} of {registry} has no unit")
+        credentials[code] = ioc("add", code, "--unit", gateway["unit"])["password"]
+        added += 1
+    elif code not in credentials:
+        credentials[code] = ioc("rotate", code)["password"]
+        rotated += 1
+    else:
+        kept += 1
+with open(path + ".tmp", "w", encoding="utf-8") as f:
+    json.dump(credentials, f, indent=2)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+print(f"gateway accounts: {added} added, {rotated} given a new password, {kept} kept")
+EOF
+) || die "could not provision the gateways' broker accounts"
 
 say "5/6 ioc serve (log: .data/logs/ioc.log)"
 base=http://127.0.0.1:$IOC_HTTP_PORT

@@ -17,7 +17,7 @@ public struct ReadinessChecks: Sendable {
 }
 
 /// The HTTP side of IOC: health, readiness, Prometheus metrics, `/openapi.yaml` and `/api/v1`
-/// (tokens, rules, alerting and paging, dashboards), every route behind the token check.
+/// (tokens, gateways, rules, alerting and paging, dashboards), every route behind the token check.
 public enum APIServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -33,7 +33,8 @@ public enum APIServer {
     /// who may call it.
     public static func makeRouter(readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry, access: AccessControl,
                                   rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil, dashboard: DashboardEndpoints? = nil,
-                                  live: LiveHub? = nil, hardening: HTTPHardening = .init()) -> Router<APIRequestContext> {
+                                  live: LiveHub? = nil, gateways: GatewayAdministration? = nil,
+                                  hardening: HTTPHardening = .init()) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         // Before any route: a router's middleware wraps only the routes added after it. Size
         // limits and CORS first (a preflight carries no token), then tokens and rate limits.
@@ -41,6 +42,7 @@ public enum APIServer {
         router.add(middleware: AccessMiddleware(access: access))
         TokensAPI.addRoutes(to: router, authenticator: access.authenticator, auditor: access.auditor)
         if let log = access.auditor.log { AuditAPI.addRoutes(to: router, log: log) }
+        if let gateways { GatewaysAPI.addRoutes(to: router, administration: gateways) }
         if let live { LiveAPI.addFallback(to: router, hub: live) }
         if let rules { RulesAPI.addRoutes(to: router, store: rules, auditor: access.auditor) }
         if let dashboard {
@@ -81,7 +83,8 @@ public enum APIServer {
 
     public static func makeApplication(configuration: Configuration, readiness: ReadinessChecks, metrics: PrometheusCollectorRegistry,
                                        access: AccessControl, rules: RuleStore? = nil, alerting: AlertingEndpoints? = nil,
-                                       dashboard: DashboardEndpoints? = nil, live: LiveHub? = nil, hardening: HTTPHardening = .init(),
+                                       dashboard: DashboardEndpoints? = nil, live: LiveHub? = nil, gateways: GatewayAdministration? = nil,
+                                       hardening: HTTPHardening = .init(),
                                        logger: Logger) -> some ApplicationProtocol {
         let webSockets = Router(context: BasicWebSocketRequestContext.self)
         if let live { LiveAPI.addRoutes(to: webSockets, hub: live, access: access) }
@@ -90,7 +93,7 @@ public enum APIServer {
             maxHeaderFieldSize: hardening.maxHeaderBytes, maxHeaderListSize: hardening.maxHeaderBytes, maxHeaderFieldCount: 100))
         return Application(
             router: makeRouter(readiness: readiness, metrics: metrics, access: access, rules: rules, alerting: alerting, dashboard: dashboard, live: live,
-                               hardening: hardening),
+                               gateways: gateways, hardening: hardening),
             // Frames we send may be large (a snapshot of thousands of values); what clients send is ignored.
             server: .http1WebSocketUpgrade(webSocketRouter: webSockets, configuration: .init(
                 http1: http1, ws: .init(maxFrameSize: 1 << 22, autoPing: .enabled(timePeriod: .seconds(30))))),

@@ -753,13 +753,65 @@ paths:
         "404": {$ref: "#/components/responses/NotFound"}
         "409": {description: "The request is made with this very token.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
         "503": {$ref: "#/components/responses/Unavailable"}
+  /api/v1/gateways:
+    get:
+      summary: Gateways (admin) with the state of their broker accounts
+      responses:
+        "200":
+          description: Every registered gateway. broker_account is unknown for all when the broker does not answer.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [gateways]
+                properties:
+                  gateways: {type: array, items: {$ref: "#/components/schemas/Gateway"}}
+        "503": {$ref: "#/components/responses/Unavailable"}
+    post:
+      summary: Register a gateway and create its broker account (admin); its password is in this answer only
+      description: |
+        The gateway's MQTT user name is its code; it may publish only under ioc/v1/{code}/#. A gateway
+        a registry import created (without a broker account) is adopted. If the broker fails after
+        the gateway is registered (503), the gateway stays registered without an account: post again.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [code, unit]
+              properties:
+                code: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}
+                unit: {type: string, minLength: 1, maxLength: 64, description: "An administrative unit code."}
+                name: {type: [string, "null"], maxLength: 200}
+      responses:
+        "201": {$ref: "#/components/responses/GatewayWithPassword"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "409": {description: "The broker already has an account for this gateway: rotate its password instead.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+  /api/v1/gateways/{code}/rotate:
+    parameters:
+      - {name: code, in: path, required: true, schema: {type: string}}
+    post:
+      summary: Give the gateway a new broker password (admin), shown in this answer only; the old one stops working at once
+      responses:
+        "200": {$ref: "#/components/responses/GatewayWithPassword"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {description: "The gateway has no broker account: POST /api/v1/gateways creates it.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "502": {$ref: "#/components/responses/BrokerRefused"}
+        "503": {$ref: "#/components/responses/BrokerUnavailable"}
+\#(gatewayActionPath("disable", summary: "Disable a gateway (admin); the broker disconnects it and refuses it, ingest ignores it"))
+\#(gatewayActionPath("enable", summary: "Enable a gateway (admin); it may connect again with its password"))
   /api/v1/audit:
     get:
       summary: The audit log (admin), newest first
-      description: Every change of rules, silences, contacts, rotas, escalation policies and tokens and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
+      description: Every change of rules, silences, contacts, rotas, escalation policies, tokens and gateways and every operator action on an alert, through the API (actor = the token's name) or the CLI (actor = cli:USER). Append-only.
       parameters:
         - {name: actor, in: query, required: false, schema: {type: string}}
-        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, acknowledge, resolve, assign, comment", schema: {type: string}}
+        - {name: action, in: query, required: false, description: "create, update, delete, enable, disable, revoke, end, import, provision, rotate, acknowledge, resolve, assign, comment", schema: {type: string}}
         - {name: entity, in: query, required: false, description: "rule, silence, contact, rota, escalation_policy, token, alert, rules, paging", schema: {type: string}}
         - {name: key, in: query, required: false, description: "The entity's id or name.", schema: {type: string}}
         - {name: from, in: query, required: false, schema: {type: string, format: date-time}}
@@ -828,10 +880,35 @@ components:
     TooLarge: {description: "The body is over the limit (IOC_HTTP_MAX_BODY_BYTES, 1 MiB by default).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     TooManyRequests: {description: "Over the token's rate limit (or the address's, without a valid token); Retry-After says when to try again.", headers: {Retry-After: {description: "Seconds to wait.", schema: {type: integer, minimum: 1}}}, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     Unavailable: {description: "PostgreSQL could not be reached or answered with an error.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    BrokerUnavailable: {description: "PostgreSQL or the broker could not be reached, or the broker did not answer in time; the message says which and what state is left.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    BrokerRefused: {description: "The broker's dynamic-security plugin refused the change.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    GatewayWithPassword:
+      description: The gateway and its broker password, shown once.
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [gateway, password]
+            properties:
+              gateway: {$ref: "#/components/schemas/Gateway"}
+              password: {type: string, description: "48 hex digits; the gateway's MQTT password (user name: its code)."}
     ContactList: {description: "Contacts.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Contact"}}}}}}}
     RotaList: {description: "Rotas.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/Rota"}}}}}}}
     PolicyList: {description: "Escalation policies.", content: {application/json: {schema: {type: object, required: [items], properties: {items: {type: array, items: {$ref: "#/components/schemas/EscalationPolicy"}}}}}}}
   schemas:
+    Gateway:
+      type: object
+      required: [code, name, unit, enabled, status, last_seen_at, broker_account, created_at, updated_at]
+      properties:
+        code: {type: string}
+        name: {type: string}
+        unit: {type: [string, "null"]}
+        enabled: {type: boolean}
+        status: {type: string, enum: [unknown, online, offline]}
+        last_seen_at: {type: [string, "null"], format: date-time}
+        broker_account: {type: string, enum: [active, disabled, missing, unknown], description: "missing: no broker account, the gateway cannot connect; unknown: the broker did not answer."}
+        created_at: {type: string, format: date-time}
+        updated_at: {type: string, format: date-time}
     Token:
       type: object
       required: [name, role, unit, prefix, created_at, expires_at, last_used_at, revoked_at, valid]
@@ -1200,6 +1277,23 @@ components:
 
     /// The paths of a configuration collection (contacts, rotas, escalation policies): list and
     /// create at `path`, read, replace and delete at `path/{id}`, all answering alike.
+    /// `POST /api/v1/gateways/{code}/ACTION`, answering the gateway.
+    static func gatewayActionPath(_ action: String, summary: String) -> String {
+        """
+          /api/v1/gateways/{code}/\(action):
+            parameters:
+              - {name: code, in: path, required: true, schema: {type: string}}
+            post:
+              summary: \(summary)
+              responses:
+                "200": {description: "The gateway.", content: {application/json: {schema: {$ref: "#/components/schemas/Gateway"}}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "404": {$ref: "#/components/responses/NotFound"}
+                "502": {$ref: "#/components/responses/BrokerRefused"}
+                "503": {$ref: "#/components/responses/BrokerUnavailable"}
+        """
+    }
+
     static func collectionPaths(_ path: String, list: String, noun: String, short: String, schema: String, listResponse: String) -> String {
         let one = noun.split(separator: " ", maxSplits: 1).last.map(String.init) ?? noun
         let ref = "{$ref: \"#/components/schemas/\(schema)\"}"

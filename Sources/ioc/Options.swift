@@ -80,3 +80,13 @@ func withDatabase<T: Sendable>(_ options: DatabaseOptions, logger: Logger, _ bod
         }
     }
 }
+
+/// Rows as columns padded to their widest cell, two spaces apart; the first row is the header.
+func printTable(_ rows: [[String]]) {
+    guard let first = rows.first else { return }
+    let widths = first.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            .trimmingCharacters(in: .whitespaces))
+    }
+}

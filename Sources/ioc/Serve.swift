@@ -270,6 +270,10 @@ struct Serve: AsyncParsableCommand {
                 dashboard: DashboardEndpoints(
                     store: DashboardStore(client: client, logger: logger), layouts: dashboard.layouts, staleAfterSeconds: dashboard.staleAfter, live: live),
                 live: live,
+                gateways: GatewayAdministration(
+                    store: GatewayStore(client: client, logger: logger),
+                    accounts: GatewayAccounts(transport: DynamicSecurityClient(endpoint: endpoint)),
+                    audit: AuditLog(client: client, logger: logger), logger: logger),
                 hardening: hardening,
                 logger: logger
             )

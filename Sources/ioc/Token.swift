@@ -64,11 +64,7 @@ struct Token: AsyncParsableCommand {
                  token.expiresAt?.rfc3339 ?? "-", token.lastUsedAt?.rfc3339 ?? "-",
                  token.revokedAt != nil ? "revoked" : (token.isValid(at: now) ? "valid" : "expired")]
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces))
-            }
+            printTable(rows)
         }
     }
 

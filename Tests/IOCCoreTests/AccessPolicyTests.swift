@@ -32,6 +32,8 @@ struct AccessPolicyTests {
         ("POST /api/v1/rules", .operator, false), ("POST /api/v1/rules", .admin, true),
         ("GET /api/v1/contacts", .operator, false), ("GET /api/v1/contacts", .admin, true),
         ("GET /api/v1/tokens", .operator, false), ("DELETE /api/v1/tokens/{name}", .admin, true),
+        ("GET /api/v1/gateways", .operator, false), ("GET /api/v1/gateways", .admin, true),
+        ("POST /api/v1/gateways/{code}/rotate", .operator, false), ("POST /api/v1/gateways/{code}/disable", .admin, true),
     ] as [(String, Role?, Bool)])
     func decisions(route: String, role: Role?, allowed: Bool) {
         let parts = route.split(separator: " ", maxSplits: 1).map(String.init)

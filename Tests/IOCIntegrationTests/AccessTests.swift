@@ -4,6 +4,7 @@ import HummingbirdTesting
 import IOCAlerting
 import IOCAPI
 import IOCCore
+import IOCIngest
 import IOCStorage
 import Logging
 import PostgresNIO
@@ -24,7 +25,7 @@ struct AccessTests {
     }
 
     /// Every endpoint group, as `ioc serve` assembles them (the pipeline is not run: no request here reaches it).
-    func makeRouter(_ client: PostgresClient, metricsOpen: Bool = false) -> Router<APIRequestContext> {
+    func makeRouter(_ client: PostgresClient, metricsOpen: Bool = false) throws -> Router<APIRequestContext> {
         let logger = env.logger
         let pipeline = AlertPipeline(client: client, configuration: .init(shards: 1, tickInterval: .seconds(1), reloadInterval: .seconds(3600)),
                                      pager: Pager(logger: logger, cipher: env.dataCipher), logger: logger)
@@ -35,13 +36,17 @@ struct AccessTests {
             alerting: AlertingEndpoints(pipeline: pipeline, alerts: AlertStore(client: client, logger: logger, cipher: env.dataCipher),
                                         silences: SilenceStore(client: client, logger: logger), paging: PagingStore(client: client, logger: logger, cipher: env.dataCipher)),
             dashboard: DashboardEndpoints(store: DashboardStore(client: client, logger: logger), layouts: layouts),
-            live: LiveHub(client: client, configuration: .init(), logger: logger))
+            live: LiveHub(client: client, configuration: .init(), logger: logger),
+            gateways: GatewayAdministration(
+                store: GatewayStore(client: client, logger: logger),
+                accounts: GatewayAccounts(transport: DynamicSecurityClient(endpoint: try MQTTEndpoint(url: env.mqttURL))),
+                audit: AuditLog(client: client, logger: logger), logger: logger))
     }
 
-    /// A concrete URI for a route path: `{id}` → 999999, `{name}` → a name nothing has.
+    /// A concrete URI for a route path: `{id}` → 999999, `{name}`, `{code}` → a name nothing has.
     static func uri(_ path: String) -> String {
         path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(of: "{name}", with: "no-such-name")
-            .replacingOccurrences(of: "{file}", with: "wall.js")
+            .replacingOccurrences(of: "{file}", with: "wall.js").replacingOccurrences(of: "{code}", with: "NO-SUCH-GW")
     }
 
     @Test("every route × no token, a bad, expired or revoked token, and every role: 401, 403 or through, as the policy says")
@@ -57,7 +62,7 @@ struct AccessTests {
             _ = try await APITokenStore(client: client, logger: env.logger).revoke(name: "matrix-revoked")
             let forged = "ioc_" + String(repeating: "A", count: 43)
 
-            let router = makeRouter(client)
+            let router = try makeRouter(client)
             let routes = router.routes.map { (method: $0.method.rawValue, path: $0.path.description) }
             let policy = RoutePolicy(metricsOpen: false)
             #expect(routes.count >= 40)
@@ -133,7 +138,7 @@ struct AccessTests {
         try await env.withFreshDatabase { client, _ in
             _ = try await RegistryImporter(client: client, logger: env.logger).importRegistry(testRegistry)
             let admin = try await makeToken(client, .admin, name: "root")
-            try await Application(router: makeRouter(client, metricsOpen: true)).test(.router) { raw in
+            try await Application(router: try makeRouter(client, metricsOpen: true)).test(.router) { raw in
                 let http = AuthorizedClient(raw, token: admin)
                 var response = try await http.execute(uri: "/api/v1/tokens", method: .post,
                                                       body: ByteBuffer(string: #"{"name":"wall-1","role":"display","expires_days":30}"#))

@@ -76,7 +76,7 @@ extension AccessTests {
             }
             let tokens = scoped
             let admin = try await makeToken(client, .admin, name: "province-admin")
-            let router = makeRouter(client)
+            let router = try makeRouter(client)
             let routes = router.routes.map { (method: $0.method.rawValue, path: $0.path.description) }
             let policy = RoutePolicy(metricsOpen: false)
             let range = "from=\(now.adding(seconds: -7200).rfc3339)&to=\(now.adding(seconds: 60).rfc3339)".replacingOccurrences(of: "+", with: "%2B")

@@ -48,6 +48,8 @@ public struct RoutePolicy: Sendable {
             "POST /api/v1/rotas", "PUT /api/v1/rotas/{id}", "DELETE /api/v1/rotas/{id}",
             "POST /api/v1/escalation-policies", "PUT /api/v1/escalation-policies/{id}", "DELETE /api/v1/escalation-policies/{id}",
             "GET /api/v1/tokens", "POST /api/v1/tokens", "DELETE /api/v1/tokens/{name}",
+            "GET /api/v1/gateways", "POST /api/v1/gateways", "POST /api/v1/gateways/{code}/disable",
+            "POST /api/v1/gateways/{code}/enable", "POST /api/v1/gateways/{code}/rotate",
             "GET /api/v1/audit",
         ])
         return table
