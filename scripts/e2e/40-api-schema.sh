@@ -156,15 +156,21 @@ ok "the live WebSocket delivers hydrology readings as they are committed"
 curl -sf "$BASE/openapi.yaml" -o "$WORK/openapi.yaml" || fail "/openapi.yaml not served"
 seed=(--seed "${IOC_SCHEMATHESIS_SEED:-20261127}")
 [[ "${IOC_SCHEMATHESIS_SEED:-}" == random ]] && seed=()
-set +e
-"$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" -H "Authorization: Bearer $ADMIN_TOKEN" \
-    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 --request-timeout 20 \
-    --exclude-path /api/v1/live --no-color >"$WORK/schemathesis.log" 2>&1
-status=$?
-set -e
-tail -n 25 "$WORK/schemathesis.log"
-((status == 0)) || fail "schemathesis found problems (full report: $WORK/schemathesis.log)"
+# fuzz TOKEN LOG [CHECK]: schemathesis over every documented operation (but the WebSocket) with
+# TOKEN, the standard checks and CHECK; fails the script with the report's tail when it finds any.
+fuzz() {
+    local token=$1 log=$2 status
+    set +e
+    "$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" -H "Authorization: Bearer $token" \
+        --checks "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance${3:+,$3}" \
+        --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 --request-timeout 20 \
+        --exclude-path /api/v1/live --no-color >"$log" 2>&1
+    status=$?
+    set -e
+    tail -n 25 "$log"
+    ((status == 0)) || fail "schemathesis found problems (full report: $log)"
+}
+fuzz "$ADMIN_TOKEN" "$WORK/schemathesis.log"
 kill -0 "$SERVE_PID" 2>/dev/null || fail "ioc serve died during the schema check"
 ok "schemathesis: every documented operation, no 5xx, responses match the OpenAPI document"
 
@@ -196,16 +202,8 @@ district_stations=$(curl -sf -H "Authorization: Bearer $DISTRICT_TOKEN" "$BASE/a
 python3 -c 'import json,sys; codes=[s["unit"] for s in json.load(sys.stdin)["stations"]]; assert codes and set(codes) == {sys.argv[1]}, codes' "$SCOPE_UNIT" <<<"$district_stations" ||
     fail "the district viewer's station list is not exactly $SCOPE_UNIT's stations"
 rm -f "$WORK/scope-checked.log"
-set +e
-IOC_SCOPE_CHECKED_LOG="$WORK/scope-checked.log" IOC_OUTSIDE_STATIONS=$OUTSIDE IOC_SCOPE_UNIT=$SCOPE_UNIT SCHEMATHESIS_HOOKS=st_scope_hooks PYTHONPATH="$REPO/scripts/e2e" \
-    "$VENV/bin/schemathesis" run "$BASE/openapi.yaml" --url "$BASE" -H "Authorization: Bearer $DISTRICT_TOKEN" \
-    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,no_data_outside_scope \
-    --max-examples "${IOC_SCHEMATHESIS_EXAMPLES:-25}" "${seed[@]}" --workers 1 --request-timeout 20 \
-    --exclude-path /api/v1/live --no-color >"$WORK/schemathesis-district.log" 2>&1
-status=$?
-set -e
-tail -n 25 "$WORK/schemathesis-district.log"
-((status == 0)) || fail "schemathesis with the district viewer found problems (full report: $WORK/schemathesis-district.log)"
+IOC_SCOPE_CHECKED_LOG="$WORK/scope-checked.log" IOC_OUTSIDE_STATIONS=$OUTSIDE IOC_SCOPE_UNIT=$SCOPE_UNIT SCHEMATHESIS_HOOKS=st_scope_hooks \
+    PYTHONPATH="$REPO/scripts/e2e" fuzz "$DISTRICT_TOKEN" "$WORK/schemathesis-district.log" no_data_outside_scope
 # The check ran on successful answers of the data routes.
 for path in /api/v1/stations /api/v1/latest /api/v1/summary /api/v1/alerts /api/v1/units; do
     grep -q "^GET $path\$" "$WORK/scope-checked.log" 2>/dev/null || fail "the scope check saw no successful GET $path"
